@@ -1,0 +1,13 @@
+"""Helpers shared by the course notebooks.
+
+One idea per module:
+
+- ``course.mode``      quick mode (tests, grading) versus full mode (students, benchmarks)
+- ``course.data``      real data sets with checksums, a cache and offline paths
+- ``course.testing``   checks for test cells that say what is wrong: type, shape or values
+- ``course.gradcheck`` centred-difference numeric gradients and the relative error
+- ``course.plots``     the plots lessons share
+- ``course.widgets``   the interactive building blocks lessons share
+"""
+
+__version__ = "0.1.0"

@@ -1,0 +1,136 @@
+"""course.testing: each check passes on right answers and fails with a message that says what is wrong."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+from course.testing import (CheckFailure, check_array, check_close, check_dtype, check_finite,
+                            check_raises, check_shape, check_true, check_type, quiet)
+
+
+def test_integer_values_are_shown_plainly():
+    """Are integer entries shown as plain numbers (not np.int64(...))?"""
+    with pytest.raises(CheckFailure, match=r"index \(1,\): expected 2, got 3"):
+        check_array(np.array([1, 3]), np.array([1, 2]))
+
+
+def test_check_array_accepts_a_right_answer():
+    """Does a correct array pass silently?"""
+    assert check_array(np.array([[0.5, 0.5]]), [[0.5, 0.5]], name="P") is None
+
+
+def test_wrong_type_names_both_types_and_hints_at_return():
+    """Is None reported as a wrong type with a hint about a missing return?"""
+    with pytest.raises(CheckFailure, match=r"softmax\(Z\): wrong type: expected ndarray, got NoneType.*return"):
+        check_array(None, [1.0], name="softmax(Z)")
+
+
+def test_wrong_type_for_a_list_suggests_asarray():
+    """Is a list (instead of an array) reported with a hint to use NumPy?"""
+    with pytest.raises(CheckFailure, match=r"got list.*np.asarray"):
+        check_array([1.0, 2.0], [1.0, 2.0])
+
+
+def test_wrong_shape_gives_both_shapes():
+    """Does a shape mismatch show the expected and actual shapes and a hint about axes?"""
+    with pytest.raises(CheckFailure, match=r"wrong shape: expected \(2, 3\), got \(3,\).*keepdims"):
+        check_array(np.zeros(3), np.zeros((2, 3)), name="P")
+
+
+def test_wrong_values_list_indices_expected_and_actual():
+    """Are wrong values listed by index with expected and actual numbers and the largest difference?"""
+    with pytest.raises(CheckFailure) as info:
+        check_array(np.array([[1.0, 2.0], [3.0, 5.0]]), [[1.0, 2.0], [3.0, 4.0]], name="out")
+    message = str(info.value)
+    assert "wrong values at 1 of 4 entries" in message
+    assert "index (1, 1): expected 4, got 5" in message
+    assert "largest absolute difference: 1" in message
+
+
+def test_many_wrong_values_are_summarised():
+    """Are only the first few mismatches listed, with a count of the rest?"""
+    with pytest.raises(CheckFailure, match=r"(?s)wrong values at 10 of 10.*and 7 more"):
+        check_array(np.ones(10), np.zeros(10), max_report=3)
+
+
+def test_nan_is_reported_as_overflow():
+    """Is a NaN in the answer reported with its index and the likely cause?"""
+    with pytest.raises(CheckFailure, match=r"1 of 3 entries are NaN or infinite \(first at index \(2,\).*overflow"):
+        check_array(np.array([0.5, 0.5, np.nan]), [0.5, 0.5, 0.0])
+
+
+def test_dtype_checked_when_asked():
+    """Is a float64 answer rejected where float32 is required?"""
+    check_array(np.ones(2, np.float32), np.ones(2), dtype=np.float32)
+    with pytest.raises(CheckFailure, match="wrong dtype: expected float32, got float64"):
+        check_array(np.ones(2), np.ones(2), dtype=np.float32)
+    with pytest.raises(CheckFailure, match="wrong dtype"):
+        check_dtype(np.ones(2, np.int64), np.float64)
+
+
+def test_tolerances_are_respected():
+    """Do rtol and atol decide what counts as equal?"""
+    check_array(np.array([1.0 + 1e-9]), [1.0])
+    with pytest.raises(CheckFailure):
+        check_array(np.array([1.001]), [1.0], rtol=1e-6)
+    check_array(np.array([1.001]), [1.0], rtol=1e-2)
+
+
+def test_check_close_on_scalars():
+    """Does check_close accept numbers and 0-d arrays and reject arrays and wrong values?"""
+    check_close(np.float64(0.5), 0.5)
+    check_close(np.array(2.0), 2.0)
+    with pytest.raises(CheckFailure, match="expected 1.0986123, got 1"):
+        check_close(1.0, 1.0986123, name="loss")
+    with pytest.raises(CheckFailure, match="expected a number, got ndarray of shape \\(2,\\)"):
+        check_close(np.ones(2), 1.0)
+    with pytest.raises(CheckFailure, match="return"):
+        check_close(None, 1.0)
+
+
+def test_check_shape_type_true_finite():
+    """Do the small checks pass and fail as their names say?"""
+    check_shape(np.zeros((2, 1)), (2, 1))
+    check_type(3, int)
+    check_true(True, "never shown")
+    check_finite(np.ones(3))
+    with pytest.raises(CheckFailure, match="rows must"):
+        check_true(False, "rows must sum to one")
+    with pytest.raises(CheckFailure, match="expected int or float"):
+        check_type("3", (int, float))
+
+
+def _raises_value_error(T):
+    if T <= 0:
+        raise ValueError("T must be positive")
+    return T
+
+
+def test_check_raises():
+    """Does check_raises pass on the right error and fail on none, the wrong one, or a vague message?"""
+    check_raises(_raises_value_error, 0, error=ValueError, match="positive")
+    with pytest.raises(CheckFailure, match="returned normally"):
+        check_raises(_raises_value_error, 1, error=ValueError)
+    with pytest.raises(CheckFailure, match="should mention 'temperature'"):
+        check_raises(_raises_value_error, 0, error=ValueError, match="temperature")
+    with pytest.raises(CheckFailure, match="expected ValueError, but it raised TypeError"):
+        check_raises(_raises_value_error, "x", error=ValueError)
+
+
+def test_check_raises_lets_not_implemented_through():
+    """Is an unwritten function (NotImplementedError) reported as such, not as a wrong error?"""
+    def todo(x):
+        raise NotImplementedError()
+
+    with pytest.raises(NotImplementedError):
+        check_raises(todo, 1, error=ValueError)
+
+
+def test_quiet_silences_numpy_and_python_warnings():
+    """Does quiet() keep overflow and Python warnings from reaching stderr?"""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with quiet():
+            np.exp(np.array([1000.0]))
+            warnings.warn("noise")
