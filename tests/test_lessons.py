@@ -3,7 +3,9 @@
 For each lesson:
 1. lessons/ is what nbgrader generates from solutions/ today;
 2. the student notebook holds no solution code and no hidden test;
-3. the solution notebook runs top to bottom offline (quick mode), widget callbacks included;
+3. the solution notebook runs top to bottom offline (quick mode); then every control it displayed is
+   moved to its extremes (sliders to max and min, dropdowns to their last option, buttons clicked) and
+   no widget callback may raise;
 4. nbgrader's real autograde gives the solution full points on every graded cell;
 5. ... and the untouched student notebook zero on every graded cell;
 6. the lesson has at least one ipywidgets control and at least one graded cell with points.
@@ -36,6 +38,48 @@ WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 SOLUTION_RE = re.compile(r"### BEGIN SOLUTION(.*?)### END SOLUTION", re.S)
 HIDDEN_RE = re.compile(r"### BEGIN HIDDEN TESTS(.*?)### END HIDDEN TESTS", re.S)
 
+# Run in the kernel after the notebook: move every control so that each widget callback runs again.
+EXERCISE_WIDGETS = """
+from ipywidgets.widgets import widget as _widget_module
+_instances = getattr(_widget_module, "_instances", None) or _widget_module.Widget.widgets
+_ip = get_ipython()
+_shown, _failures, _moved = _ip.showtraceback, [], 0
+
+def _record(exc_tuple=None, *args, **kwargs):  # an Output widget reports its callback's error here
+    _failures.append(repr(exc_tuple[1]) if exc_tuple else "an error")
+    return _shown(exc_tuple, *args, **kwargs)
+
+_ip.showtraceback = _record
+try:
+    for _w in list(_instances.values()):
+        _name = f"{type(_w).__name__} {getattr(_w, 'description', '')!r}"
+        try:
+            if hasattr(_w, "click") and hasattr(_w, "on_click"):
+                _w.click()
+            elif hasattr(_w, "options") and hasattr(_w, "index") and len(_w.options) > 1:
+                _old = _w.index
+                _w.index = len(_w.options) - 1
+                _w.index = _old
+            elif hasattr(_w, "max") and hasattr(_w, "min") and isinstance(getattr(_w, "value", None), (int, float)):
+                _base = getattr(_w, "base", None)  # a log slider's min and max are exponents
+                _old = _w.value
+                _w.value = _base ** _w.max if _base else _w.max
+                _w.value = _base ** _w.min if _base else _w.min
+                _w.value = _old
+            elif isinstance(getattr(_w, "value", None), bool):
+                _w.value = not _w.value
+                _w.value = not _w.value
+            else:
+                continue
+        except Exception as _exc:  # a callback outside an Output widget raised through the setter
+            _failures.append(f"{_name}: {_exc!r}")
+        _moved += 1
+finally:
+    _ip.showtraceback = _shown
+assert not _failures, f"widget callbacks raised when controls moved: {_failures}"
+print(f"moved {_moved} controls, no callback raised")
+"""
+
 _cache: dict = {}
 
 
@@ -58,10 +102,12 @@ def executed(lesson, scratch):
         nb = nbformat.read(solution_path(lesson), as_version=4)
         client = NotebookClient(nb, timeout=CELL_TIMEOUT, kernel_name="python3", store_widget_state=True,
                                 resources={"metadata": {"path": str(SOLUTIONS / lesson)}})
+        nb.cells.append(nbformat.v4.new_code_cell(EXERCISE_WIDGETS))
         try:
             client.execute()
         except CellExecutionError as exc:
             return exc
+        nb.cells.pop()  # the exercise cell is the test's, not the lesson's
         nbformat.write(nb, scratch / f"{lesson}.executed.ipynb")
         return nb
     return cached("executed", lesson, run)
@@ -150,9 +196,10 @@ def test_3_solution_runs_top_to_bottom(lesson, scratch):
     if isinstance(nb, CellExecutionError):
         pytest.fail(f"solutions/{lesson} failed to run:\n{nb}")
     state = nb.metadata.get("widgets", {}).get(WIDGET_STATE, {}).get("state", {})
-    widget_errors = [out for model in state.values() if model.get("model_name") == "OutputModel"
+    widget_errors = [f"{out.get('ename')}: {out.get('evalue')}" for model in state.values()
+                     if model.get("model_name") == "OutputModel"
                      for out in model.get("state", {}).get("outputs", []) if out.get("output_type") == "error"]
-    assert widget_errors == [], f"a widget callback raised in solutions/{lesson}: {widget_errors[:1]}"
+    assert widget_errors == [], f"a widget callback raised in solutions/{lesson}"
 
 
 @pytest.mark.parametrize("lesson", PER_LESSON)
