@@ -55,19 +55,8 @@ def numeric_gradient_array(f, x, dout, h=1e-5):
     -------
     grad : array of the shape of ``x``
     """
-    x = _as_float_array(x)
-    grad = np.zeros_like(x)
-    it = np.nditer(x, flags=["multi_index"])
-    for _ in it:
-        i = it.multi_index
-        old = x[i]
-        x[i] = old + h
-        pos = np.array(f(x), dtype=np.float64, copy=True)
-        x[i] = old - h
-        neg = np.array(f(x), dtype=np.float64, copy=True)
-        x[i] = old
-        grad[i] = np.sum((pos - neg) * dout) / (2 * h)
-    return grad
+    # The gradient of the scalar sum(f(x) * dout) is exactly what a backward pass returns.
+    return numeric_gradient(lambda v: np.sum(np.asarray(f(v), dtype=np.float64) * dout), x, h)
 
 
 def relative_error(a, b, eps=1e-8):
