@@ -8,6 +8,9 @@ One idea per module:
 - ``course.gradcheck`` centred-difference numeric gradients and the relative error
 - ``course.plots``     the plots lessons share
 - ``course.widgets``   the interactive building blocks lessons share
+- ``course.frameworks`` Keras/TensorFlow for comparison cells, imported quietly
+- ``course.twolayer``  a reference two-layer network: forward, loss, gradients, training
+- ``course.optim``     reference optimizers (SGD, momentum, Adam), minibatches and a training loop
 """
 
 __version__ = "0.1.0"
