@@ -5,15 +5,18 @@ BIN    := $(VENV)/bin
 # pytest-xdist workers for the test suite (notebooks run in parallel, one lesson per worker)
 WORKERS ?= 2
 
-.PHONY: help setup data test test-fast lab release check clean
+.PHONY: help setup data test test-fast test-browser lab release check clean sandbox benchmark-grading
 
 help:
 	@echo "make setup    create $(VENV), install the course and its dependencies, register the kernel,"
 	@echo "              enable nbgrader in JupyterLab, make Fashion-MNIST available"
 	@echo "make test     run the whole test suite (course package, lesson pipeline, autograder self-test)"
+	@echo "make test-browser  only the browser suite: every lesson in JupyterLab in headless Chromium"
 	@echo "make lab      open JupyterLab on lessons/ (the student path)"
 	@echo "make release  regenerate lessons/ from solutions/ (the instructor path)"
 	@echo "make check    fast notebook hygiene checks only (no notebook is executed)"
+	@echo "make sandbox  install bubblewrap (the grading sandbox) and show what it enforces here"
+	@echo "make benchmark-grading  submissions/minute: course-grade autograde (1, 2 workers) vs nbgrader"
 
 setup:
 	$(PYTHON) -m venv $(VENV)
@@ -24,7 +27,12 @@ setup:
 	$(BIN)/jupyter server extension enable --sys-prefix nbgrader
 	$(BIN)/jupyter labextension enable --level=sys_prefix @jupyter/nbgrader
 	$(BIN)/jupyter labextension enable --level=sys_prefix @jupyter-widgets/jupyterlab-manager
+	# Widget callbacks on the kernel's main thread: on a comm subshell (JupyterLab's default) a callback
+	# can draw with matplotlib while a cell draws too, and matplotlib is not thread-safe.
+	mkdir -p $(VENV)/share/jupyter/lab/settings
+	cp jupyterlab/overrides.json $(VENV)/share/jupyter/lab/settings/overrides.json
 	$(MAKE) data
+	$(MAKE) sandbox
 
 # Fashion-MNIST: Debian ships it; elsewhere course.data downloads and verifies it on first use.
 data:
@@ -39,13 +47,28 @@ test:
 	$(BIN)/python -m pytest -n $(WORKERS) --dist loadgroup
 
 check:
-	$(BIN)/python -m pytest -m "not notebooks"
+	$(BIN)/python -m pytest -m "not notebooks and not browser"
+
+# Needs Debian's Chromium (apt-get install chromium); screenshots go to build/screenshots/.
+test-browser:
+	$(BIN)/python -m pytest -m browser tests/browser
 
 lab:
 	$(BIN)/jupyter lab --notebook-dir=lessons
 
 release:
 	$(BIN)/course-grade release
+
+# The grading sandbox runs student kernels under bubblewrap (Debian package `bubblewrap`).
+sandbox:
+	@if ! command -v bwrap >/dev/null && command -v apt-get >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get install -y bubblewrap || (apt-get update && apt-get install -y bubblewrap); \
+	  else echo "Tip: sudo apt-get install bubblewrap (without it, grading cannot isolate student code)"; fi; \
+	fi
+	$(BIN)/course-grade sandbox
+
+benchmark-grading:
+	$(BIN)/python benchmarks/grading_throughput.py
 
 clean:
 	rm -rf build .pytest_cache

@@ -1,11 +1,22 @@
-"""``course-grade``: the instructor's command (also ``python -m autograder``)."""
+"""``course-grade``: the instructor's command (also ``python -m autograder``).
+
+release -> collect -> autograde -> feedback -> export, plus ``report`` (the status table of a
+lesson) and ``sandbox`` (what this machine can enforce). ``COMMAND --help`` explains each one.
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from autograder.lessons import LessonError
+
+
+def _course(args):
+    from autograder.coursedir import GradingCourse
+
+    return GradingCourse(args.course_dir)
 
 
 def _release(args):
@@ -15,11 +26,127 @@ def _release(args):
     return 0
 
 
+def _collect(args):
+    from autograder.collect import REPLACED, SKIPPED, TAKEN, UNCHANGED, collect
+
+    course = _course(args)
+    lesson = course.lesson(args.lesson)
+    outcomes = collect(course, args.source, lesson, pattern=args.pattern, replace=args.replace)
+    for o in outcomes:
+        who = o.student or "-"
+        print(f"{o.action:<9} {who:<20} {o.source}" + (f"\n          {o.reason}" if o.reason else ""))
+    counts = {a: sum(o.action == a for o in outcomes) for a in (TAKEN, REPLACED, UNCHANGED, SKIPPED)}
+    print(", ".join(f"{n} {a}" for a, n in counts.items()) + f"  ->  {course.root / 'submitted'}")
+    return 0
+
+
+def _limits(args):
+    from autograder.sandbox import Limits
+
+    return Limits(cell_timeout=args.timeout, notebook_timeout=args.notebook_timeout, memory_mb=args.memory,
+                  cpu_seconds=args.cpu or 0, max_processes=args.max_processes, output_mb=args.output)
+
+
+def _autograde(args):
+    from collections import Counter
+
+    from autograder import batch
+    from autograder import status as st
+    from autograder.sandbox import support
+
+    course = _course(args)
+    lesson = course.lesson(args.lesson)
+    sup = support()
+    if not sup.bwrap or not sup.cgroup:
+        for what, why in sup.missing():
+            if what not in ("disk I/O", "test integrity"):
+                print(f"warning: {what}: {why}", file=sys.stderr)
+    results = batch.autograde(course, lesson, workers=args.workers, limits=_limits(args), force=args.force,
+                              students=args.student or None, progress=not args.quiet)
+    counts = Counter(r.status for r in results.values())
+    print(f"{lesson}: {len(results)} submission(s): "
+          + ", ".join(f"{n} {s}" for s, n in counts.most_common())
+          + f"\ndetails: course-grade report {lesson}" + _dir_flag(args))
+    return 1 if counts.get(st.GRADER_ERROR) else 0
+
+
+def _dir_flag(args):
+    return f" --course-dir {args.course_dir}" if args.course_dir else ""
+
+
+def _feedback(args):
+    from autograder.feedback import feedback
+
+    course = _course(args)
+    lesson = course.lesson(args.lesson)
+    paths = feedback(course, lesson, show_hidden_tests=args.show_hidden_tests)
+    for path in paths:
+        print(path)
+    print(f"{len(paths)} feedback file(s) in {course.root / 'feedback'}")
+    return 0
+
+
+def _export(args):
+    from autograder.export import export
+
+    out = export(_course(args), to=args.to, fmt=args.format)
+    if args.to == "-":
+        sys.stdout.write(out)
+    else:
+        print(f"grades written to {out}")
+    return 0
+
+
+def _report(args):
+    from autograder import report
+
+    course = _course(args)
+    lesson = course.lesson(args.lesson)
+    rows = report.rows(course, lesson)
+    print(report.as_csv(rows) if args.format == "csv" else report.as_text(rows), end="\n")
+    return 0
+
+
+def _sandbox(args):
+    from autograder.sandbox import support
+
+    sup = support()
+    limits = _limits(args)
+    print("enforced on this machine:")
+    for what, how in sup.enforced(limits):
+        print(f"  {what:<14} {how}")
+    print("not enforced:")
+    for what, why in sup.missing():
+        print(f"  {what:<14} {why}")
+    return 0
+
+
+def _add_limits(p):
+    p.add_argument("--timeout", type=float, default=120, metavar="S",
+                   help="wall-clock limit per cell, in seconds (default 120)")
+    p.add_argument("--notebook-timeout", type=float, default=600, metavar="S",
+                   help="wall-clock limit per notebook, in seconds (default 600)")
+    p.add_argument("--memory", type=int, default=2048, metavar="MB",
+                   help="memory limit of each kernel and everything it starts (default 2048)")
+    p.add_argument("--cpu", type=int, default=0, metavar="S",
+                   help="CPU-time limit per process, in seconds (default: the notebook timeout)")
+    p.add_argument("--max-processes", type=int, default=256, metavar="N",
+                   help="processes and threads each kernel may have (default 256)")
+    p.add_argument("--output", type=float, default=2, metavar="MB",
+                   help="printed output kept per notebook (default 2)")
+
+
 def build_parser():
     parser = argparse.ArgumentParser(
         prog="course-grade",
-        description="Release the course's lessons and grade submissions (wraps nbgrader).")
+        description="Release the course's lessons and grade submissions (wraps nbgrader): "
+                    "release -> collect -> autograde -> feedback -> export; report shows the status "
+                    "of each submission.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    course_dir = argparse.ArgumentParser(add_help=False)
+    course_dir.add_argument("--course-dir", metavar="DIR", default=os.environ.get("COURSE_GRADE_DIR"),
+                            help="the grading folder: submitted/, autograded/, feedback/, gradebook.db "
+                                 "(default: $COURSE_GRADE_DIR, else the project root)")
 
     p = sub.add_parser("release", help="regenerate lessons/ from solutions/",
                        description="Regenerate the student notebooks in lessons/ from the instructor "
@@ -29,16 +156,85 @@ def build_parser():
     p.add_argument("--force", action="store_true",
                    help="replace lesson notebooks even if they hold executed cells")
     p.set_defaults(func=_release)
+
+    p = sub.add_parser("collect", parents=[course_dir], help="file submissions where nbgrader expects them",
+                       description="Take the submissions of LESSON from SOURCE (a folder of per-student "
+                                   "folders, or an LMS bulk-download zip with the student id in each file "
+                                   "name) and file them as submitted/<student>/<lesson>/<lesson>.ipynb. "
+                                   "Reports what was taken, skipped and why. Never overwrites a different "
+                                   "submission unless --replace is given.")
+    p.add_argument("source", metavar="SOURCE", help="folder of per-student folders, or a .zip")
+    p.add_argument("lesson", metavar="LESSON", help="lesson id or unambiguous prefix")
+    p.add_argument("--pattern", metavar="REGEX",
+                   help="how to read the student id from a zip's file names: a regex with a 'student' "
+                        "group, matched against the whole name (default: '(?P<student>[^_]+)_.+', the "
+                        "text before the first underscore)")
+    p.add_argument("--replace", action="store_true",
+                   help="replace submissions already collected (the old ones are kept in grading/replaced/)")
+    p.set_defaults(func=_collect)
+
+    p = sub.add_parser("autograde", parents=[course_dir], help="grade every collected submission",
+                       description="Grade every collected submission of LESSON with nbgrader, in parallel "
+                                   "worker processes, each kernel in its own sandbox (see `course-grade "
+                                   "sandbox`). Deleted or edited test cells are restored from the source. "
+                                   "Only new or changed submissions are graded again, unless --force.")
+    p.add_argument("lesson", metavar="LESSON", help="lesson id or unambiguous prefix")
+    p.add_argument("--workers", type=int, default=os.cpu_count() or 1, metavar="N",
+                   help=f"parallel worker processes (default: the number of CPUs, {os.cpu_count()})")
+    _add_limits(p)
+    p.add_argument("--force", action="store_true", help="grade again even unchanged submissions")
+    p.add_argument("--student", action="append", metavar="ID",
+                   help="grade only this student (repeatable)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_autograde)
+
+    p = sub.add_parser("feedback", parents=[course_dir], help="per-student HTML feedback",
+                       description="Write feedback/<student>/<lesson>/<lesson>.html for every autograded "
+                                   "student, with nbgrader generate_feedback. The grading status opens the "
+                                   "feedback when something was unusual; hidden tests are not shown.")
+    p.add_argument("lesson", metavar="LESSON", help="lesson id or unambiguous prefix")
+    p.add_argument("--show-hidden-tests", action="store_true",
+                   help="keep the hidden tests in the feedback's test cells")
+    p.set_defaults(func=_feedback)
+
+    p = sub.add_parser("export", parents=[course_dir], help="the grade sheet, one row per student and lesson",
+                       description="Export the gradebook (nbgrader export) with a status and reason for "
+                                   "each student and lesson; students whose file could not be collected "
+                                   "are listed with zero.")
+    p.add_argument("--format", choices=["csv"], default="csv", help="output format (default csv)")
+    p.add_argument("--to", metavar="PATH",
+                   help="output file (default <course-dir>/grading/grades.csv; '-' for stdout)")
+    p.set_defaults(func=_export)
+
+    p = sub.add_parser("report", parents=[course_dir], help="the status of each submission of a lesson",
+                       description="Print one line per student: score, status (graded, timed out, crashed "
+                                   "kernel, memory limit hit, process limit hit, not a valid notebook, "
+                                   "cells deleted or tampered, output truncated, not collected) and the "
+                                   "reason.")
+    p.add_argument("lesson", metavar="LESSON", help="lesson id or unambiguous prefix")
+    p.add_argument("--format", choices=["text", "csv"], default="text", help="output format (default text)")
+    p.set_defaults(func=_report)
+
+    p = sub.add_parser("sandbox", help="what the sandbox enforces on this machine",
+                       description="Probe this machine and list what the grading sandbox enforces "
+                                   "(with the given limits) and what it cannot.")
+    _add_limits(p)
+    p.set_defaults(func=_sandbox)
     return parser
 
 
 def main(argv=None):
+    from autograder.sandbox import SandboxError
+
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except LessonError as exc:
+    except (LessonError, SandboxError) as exc:
         print(f"course-grade {args.command}: {exc}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print(f"course-grade {args.command}: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
-"""Autograde notebooks of one lesson through nbgrader's real pipeline, in a scratch course folder.
+"""Autograde notebooks of one lesson through the grader's real pipeline, in a scratch course folder.
 
-Used by the self-test (every solution must earn full marks, every untouched lesson zero) and as the
-core the instructor's batch grading builds on.
+Used by the self-test (every solution must earn full marks, every untouched lesson zero): the same
+path as ``course-grade autograde`` (rebuilt from the release, executed in the sandbox, saved by
+nbgrader's autograde), so a lesson that cannot be graded in the sandbox fails its self-test.
 """
 
 from __future__ import annotations
@@ -38,27 +39,36 @@ def prepare_course(lesson, root):
     return options
 
 
-def autograde(lesson, submissions, root):
-    """Grade each student's notebook for ``lesson`` with ``nbgrader autograde``.
+def autograde(lesson, submissions, root, limits=None, workers=None):
+    """Grade each student's notebook for ``lesson`` as ``course-grade autograde`` does.
 
     Parameters
     ----------
     lesson : lesson id, e.g. "01_softmax"
     submissions : dict student id -> path of the notebook they submitted
     root : an empty scratch folder for the nbgrader course (gradebook, submitted/, autograded/)
+    limits : sandbox Limits (default: the command's defaults)
+    workers : parallel workers (default: up to two)
 
     Returns
     -------
     dict student id -> list of CellGrade, one per graded cell, sorted by grade_id
     """
-    root = Path(root).resolve()
-    options = prepare_course(lesson, root)
+    from autograder import batch
+    from autograder import status as st
+    from autograder.coursedir import GradingCourse
+
+    course = GradingCourse(root)
     for student, notebook in submissions.items():
-        target = root / "submitted" / student / lesson / f"{lesson}.ipynb"
+        target = course.submitted(student, lesson)
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(notebook, target)
-    nbgrader("autograde", lesson, "--force", "--log-level=WARN", *options)
-    return read_grades(lesson, list(submissions), root)
+    results = batch.autograde(course, lesson, workers=workers or min(2, len(submissions)), limits=limits,
+                              force=True, students=list(submissions), progress=False, log=lambda s: None)
+    failed = {s: r.reason for s, r in results.items() if r.status == st.GRADER_ERROR}
+    if failed:
+        raise LessonError(f"the grader failed on {lesson}: {failed}")
+    return read_grades(lesson, list(submissions), course.root)
 
 
 def read_grades(lesson, students, root):

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import nbformat
-
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTIONS = ROOT / "solutions"
 LESSONS = ROOT / "lessons"
@@ -34,6 +32,8 @@ def lesson_path(lesson):
 
 def read_notebook(path):
     """Read and validate a notebook, raising LessonError that names the file and the problem."""
+    import nbformat
+
     path = Path(path)
     if not path.is_file():
         raise LessonError(f"{path}: notebook not found.")

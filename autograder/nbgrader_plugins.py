@@ -1,0 +1,58 @@
+"""Two small nbgrader preprocessors that plug the sandbox into nbgrader's own pipelines.
+
+- :class:`UseSandboxOutputs` takes the place of ``Execute`` in ``nbgrader autograde``: the notebook
+  was already executed in a sandbox by a worker process, so its outputs are copied in, and nbgrader
+  then scores and saves them exactly as it would its own.
+- :class:`AddGradingStatus` puts the grader's status and reasons at the top of the feedback.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+from nbgrader.preprocessors import NbGraderPreprocessor
+from traitlets import Unicode
+
+from autograder.status import GRADED, Result
+
+
+class UseSandboxOutputs(NbGraderPreprocessor):
+    """Copy each code cell's outputs from the notebook the sandbox executed."""
+
+    executed_directory = Unicode("", help="folder of executed notebooks: <student>/<lesson>/<nb>.ipynb"
+                                 ).tag(config=True)
+
+    def preprocess(self, nb, resources):
+        info = resources["nbgrader"]
+        path = (Path(self.executed_directory) / info["student"] / info["assignment"]
+                / f"{info['notebook']}.ipynb")
+        if not path.is_file():
+            raise RuntimeError(f"no executed notebook at {path}: grade with `course-grade autograde`")
+        done = nbformat.read(path, as_version=4)
+        if len(done.cells) != len(nb.cells):
+            raise RuntimeError(f"{path} has {len(done.cells)} cells, the submission {len(nb.cells)}")
+        for mine, theirs in zip(nb.cells, done.cells):
+            if mine.cell_type != theirs.cell_type or mine.source != theirs.source:
+                raise RuntimeError(f"{path} does not match the submission being graded; grade again")
+            if mine.cell_type == "code":
+                mine.outputs = theirs.get("outputs", [])
+                mine.execution_count = theirs.get("execution_count")
+        if "language_info" in done.metadata:
+            nb.metadata["language_info"] = done.metadata["language_info"]
+        return nb, resources
+
+
+class AddGradingStatus(NbGraderPreprocessor):
+    """Insert a note with the grading status and its reasons at the top of the feedback notebook."""
+
+    results_directory = Unicode("", help="folder of results: <lesson>/<student>.json").tag(config=True)
+
+    def preprocess(self, nb, resources):
+        info = resources["nbgrader"]
+        result = Result.load(Path(self.results_directory) / info["assignment"] / f"{info['student']}.json")
+        if result is not None and (result.status != GRADED or result.reason):
+            lines = [f"**Grading status: {result.status}.**"]
+            lines += [f"- {reason}" for _, reason in result.events if reason]
+            nb.cells.insert(0, nbformat.v4.new_markdown_cell("\n".join(lines)))
+        return nb, resources

@@ -1,0 +1,165 @@
+"""One grading job, run in a worker process: read, rebuild and execute one submission in a sandbox.
+
+Workers never touch the gradebook: they write the rebuilt notebook (for nbgrader) and the executed
+one (its outputs), and return a :class:`~autograder.status.Result`; the batch's main process saves
+the grades.
+"""
+
+from __future__ import annotations
+
+import atexit
+import copy
+import functools
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+
+from autograder import status as st
+from autograder.rebuild import rebuild, restore_code
+from autograder.sandbox import Limits, Sandbox, Slot
+
+MAX_NOTEBOOK_MB = 256
+
+_slot = None
+
+
+def slot():
+    """This worker process's sandbox slot, claimed on first use and released when it exits."""
+    global _slot
+    if _slot is None:
+        _slot = Slot.claim()
+        atexit.register(_slot.release)
+    return _slot
+
+
+@dataclass
+class Job:
+    """Everything a worker needs to grade one submission (picklable)."""
+
+    lesson: str
+    student: str
+    submission: str           # the student's file, as collected
+    template: str             # the lesson's template notebook (JSON text)
+    released: dict            # grade_id -> source the student was given
+    files: dict               # name in the working folder -> host path (the lesson's other files)
+    staged: str               # where to write the rebuilt notebook (nbgrader grades this one)
+    executed: str             # where to write the executed notebook (its outputs are used)
+    key: str = ""
+    limits: Limits = field(default_factory=Limits)
+
+
+def read_submission(path):
+    """Return (notebook, None), or (None, why it is not a valid notebook)."""
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        return None, f"the file cannot be read ({exc.strerror})"
+    if size == 0:
+        return None, "the file is empty (0 bytes)"
+    if size > MAX_NOTEBOOK_MB << 20:
+        return None, f"the file is larger than {MAX_NOTEBOOK_MB} MB"
+    raw = path.read_bytes()
+    try:
+        data = json.loads(raw)
+    except UnicodeDecodeError:
+        return None, "the file is not text (is it a notebook at all?)"
+    except ValueError as exc:
+        return None, f"the file is not valid JSON ({exc})"
+    if not isinstance(data, dict) or "nbformat" not in data:
+        return None, "the file is JSON but not a Jupyter notebook (no 'nbformat' field)"
+    try:
+        nb = nbformat.reads(raw.decode("utf-8"), as_version=4)
+    except Exception as exc:  # noqa: BLE001 - nbformat raises many kinds; all mean "not a notebook"
+        return None, f"the file is not a readable Jupyter notebook ({type(exc).__name__}: {exc})"
+    if not isinstance(nb.get("cells"), list):
+        return None, "the notebook has no list of cells"
+    return nb, None
+
+
+def ungradable(template, why):
+    """The template with every test cell failed: what an invalid submission is graded as."""
+    nb = copy.deepcopy(template)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs = []
+            cell.execution_count = None
+            if cell.get("metadata", {}).get("nbgrader", {}).get("grade"):
+                cell.outputs = [nbformat.v4.new_output(
+                    "error", ename="NotGraded", evalue=why, traceback=[f"NotGraded: {why}"])]
+    return nb
+
+
+@functools.lru_cache(maxsize=1)
+def _font_cache():
+    """Matplotlib's font list, so that each sandbox does not spend seconds rebuilding it."""
+    try:
+        import matplotlib
+        from matplotlib import font_manager  # noqa: F401 - builds the cache if missing
+    except ImportError:
+        return {}
+    found = sorted(Path(matplotlib.get_cachedir()).glob("fontlist-v*.json"))
+    return {f".config/matplotlib/{found[-1].name}": found[-1]} if found else {}
+
+
+def grade(job):
+    """Grade one submission; return its Result as a dict (status and reasons; no score yet)."""
+    from autograder.execute import SandboxedExecute
+
+    start = time.monotonic()
+    result = st.Result(lesson=job.lesson, student=job.student, key=job.key)
+    template = nbformat.reads(job.template, as_version=4)
+    nb, problem = read_submission(job.submission)
+    if problem:
+        result.add(st.INVALID, problem)
+        graded = ungradable(template, f"the submission is not a valid notebook: {problem}")
+        staged = copy.deepcopy(graded)
+        for cell in staged.cells:
+            if cell.cell_type == "code":
+                cell.outputs = []
+    else:
+        rebuilt = rebuild(template, nb, job.released)
+        for note in rebuilt.notes:
+            result.add(st.TAMPERED if rebuilt.tampered else st.GRADED, note)
+        staged = rebuilt.nb
+        graded = copy.deepcopy(staged)
+    _write(staged, job.staged)
+
+    if not problem:
+        box = slot()
+        box.prepare(job.limits)
+        files = {f"{job.lesson}.ipynb": job.submission, **job.files}
+        sandbox = Sandbox(box, job.limits, job.lesson, files, _font_cache())
+        sandbox.host_setup()
+        try:
+            with open(box.sockets / "kernel.log", "wb") as log:
+                executor = SandboxedExecute(sandbox, job.limits, restore_code=restore_code(template))
+                result.events += executor.run(graded, log_file=log)
+            if result.status == st.GRADER_ERROR:
+                result.events[-1][1] += _log_tail(box.sockets / "kernel.log")
+        finally:
+            result.usage = {**box.counters(), "slot": box.index}
+            box.kill_all()
+            sandbox.host_cleanup()
+    _write(graded, job.executed)
+    result.seconds = round(time.monotonic() - start, 2)
+    return result.to_json()
+
+
+def _log_tail(path, size=1500):
+    try:
+        text = Path(path).read_bytes()[-size:].decode("utf-8", "replace").strip()
+    except OSError:
+        return ""
+    return f"\nkernel log:\n{text}" if text else ""
+
+
+def _write(nb, path):
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    nbformat.write(nb, tmp)
+    tmp.replace(path)
