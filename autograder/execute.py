@@ -10,6 +10,7 @@ would otherwise count a test cell without output as passed).
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import os
 import signal
 import sys
@@ -305,7 +306,16 @@ class SandboxedExecute(Execute):
         return events
 
     def run(self, nb, log_file=None):
-        return asyncio.run(self.async_run(nb, log_file=log_file))
+        """Execute ``nb`` to completion; usable whether or not this thread runs an event loop."""
+        coro = self.async_run(nb, log_file=log_file)
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return asyncio.run(coro)
+        # Called from async code (a Jupyter kernel, a test session driving a browser): a thread of
+        # its own gives the execution a fresh event loop instead of failing.
+        with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+            return pool.submit(asyncio.run, coro).result()
 
 
 TRUNCATED = "[output truncated by the grader"   # the note kernel_startup.py and output() leave

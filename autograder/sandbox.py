@@ -565,6 +565,10 @@ class Sandbox:
                 covered.add(str(p))
         for name in ETC_FILES:
             argv += ["--ro-bind-try", f"/etc/{name}", f"/etc/{name}"]
+        # the private /tmp comes before the read-only binds: an environment or a checkout that lives
+        # under the host's /tmp (a CI clone, say) is then bound on top of it instead of hidden by it
+        argv += ["--proc", "/proc", "--dev", "/dev",
+                 "--perms", "1777", "--size", str(lim.scratch_mb << 20), "--tmpfs", "/tmp"]
         ro = [p for p in python_paths() if not str(p).startswith("/usr/")]
         data = data_dir()
         if data:
@@ -573,8 +577,6 @@ class Sandbox:
         for p in ro:
             argv += mkdirs(p) + ["--ro-bind", str(p), str(p)]
             covered.add(str(p))
-        argv += ["--proc", "/proc", "--dev", "/dev",
-                 "--perms", "1777", "--size", str(lim.scratch_mb << 20), "--tmpfs", "/tmp"]
         argv += mkdirs(HOME) + ["--perms", "1777", "--size", str(lim.scratch_mb << 20), "--tmpfs", HOME]
         for d in HOME_DIRS:
             argv += ["--perms", "1777", "--dir", f"{HOME}/{d}"]

@@ -11,6 +11,8 @@ One idea per module:
 - ``course.frameworks`` Keras/TensorFlow for comparison cells, imported quietly
 - ``course.twolayer``  a reference two-layer network: forward, loss, gradients, training
 - ``course.optim``     reference optimizers (SGD, momentum, Adam), minibatches and a training loop
+- ``course.deepnet``   a reference deep network with dropout and L2 weight decay
+- ``course.digitreader`` segmenting handwritten digits into MNIST-like frames; a drawing pad
 """
 
 __version__ = "0.1.0"
