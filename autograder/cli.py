@@ -147,6 +147,9 @@ def build_parser():
     course_dir.add_argument("--course-dir", metavar="DIR", default=os.environ.get("COURSE_GRADE_DIR"),
                             help="the grading folder: submitted/, autograded/, feedback/, gradebook.db "
                                  "(default: $COURSE_GRADE_DIR, else the project root)")
+    # the commands that work on one lesson of that folder take it first
+    one_lesson = argparse.ArgumentParser(add_help=False, parents=[course_dir])
+    one_lesson.add_argument("lesson", metavar="LESSON", help="lesson id or unambiguous prefix")
 
     p = sub.add_parser("release", help="regenerate lessons/ from solutions/",
                        description="Regenerate the student notebooks in lessons/ from the instructor "
@@ -173,12 +176,11 @@ def build_parser():
                    help="replace submissions already collected (the old ones are kept in grading/replaced/)")
     p.set_defaults(func=_collect)
 
-    p = sub.add_parser("autograde", parents=[course_dir], help="grade every collected submission",
+    p = sub.add_parser("autograde", parents=[one_lesson], help="grade every collected submission",
                        description="Grade every collected submission of LESSON with nbgrader, in parallel "
                                    "worker processes, each kernel in its own sandbox (see `course-grade "
                                    "sandbox`). Deleted or edited test cells are restored from the source. "
                                    "Only new or changed submissions are graded again, unless --force.")
-    p.add_argument("lesson", metavar="LESSON", help="lesson id or unambiguous prefix")
     p.add_argument("--workers", type=int, default=os.cpu_count() or 1, metavar="N",
                    help=f"parallel worker processes (default: the number of CPUs, {os.cpu_count()})")
     _add_limits(p)
@@ -188,11 +190,10 @@ def build_parser():
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_autograde)
 
-    p = sub.add_parser("feedback", parents=[course_dir], help="per-student HTML feedback",
+    p = sub.add_parser("feedback", parents=[one_lesson], help="per-student HTML feedback",
                        description="Write feedback/<student>/<lesson>/<lesson>.html for every autograded "
                                    "student, with nbgrader generate_feedback. The grading status opens the "
                                    "feedback when something was unusual; hidden tests are not shown.")
-    p.add_argument("lesson", metavar="LESSON", help="lesson id or unambiguous prefix")
     p.add_argument("--show-hidden-tests", action="store_true",
                    help="keep the hidden tests in the feedback's test cells")
     p.set_defaults(func=_feedback)
@@ -206,12 +207,11 @@ def build_parser():
                    help="output file (default <course-dir>/grading/grades.csv; '-' for stdout)")
     p.set_defaults(func=_export)
 
-    p = sub.add_parser("report", parents=[course_dir], help="the status of each submission of a lesson",
+    p = sub.add_parser("report", parents=[one_lesson], help="the status of each submission of a lesson",
                        description="Print one line per student: score, status (graded, timed out, crashed "
                                    "kernel, memory limit hit, process limit hit, not a valid notebook, "
                                    "cells deleted or tampered, output truncated, not collected) and the "
                                    "reason.")
-    p.add_argument("lesson", metavar="LESSON", help="lesson id or unambiguous prefix")
     p.add_argument("--format", choices=["text", "csv"], default="text", help="output format (default text)")
     p.set_defaults(func=_report)
 

@@ -141,7 +141,7 @@ def grade(job):
             if result.status == st.GRADER_ERROR:
                 result.events[-1][1] += _log_tail(box.sockets / "kernel.log")
         finally:
-            result.usage = {**box.counters(), "slot": box.index}
+            result.usage = {**box.counters(), "slot": box.index, "uid": box.uid}
             box.kill_all()
             sandbox.host_cleanup()
     _write(graded, job.executed)

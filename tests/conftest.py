@@ -21,3 +21,18 @@ def quick_mode():
         os.environ.pop("COURSE_QUICK", None)
     else:
         os.environ["COURSE_QUICK"] = old
+
+
+def live_processes(uids):
+    """Processes (zombies aside) whose real uid is in ``uids``: a list of (pid, command line)."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            status = (proc / "status").read_text()
+            cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except (OSError, ValueError):
+            continue   # not a process folder, or the process ended while we looked
+        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+        if int(fields["Uid"].split()[0]) in uids and not fields["State"].strip().startswith("Z"):
+            found.append((int(proc.name), cmdline.strip()))
+    return found

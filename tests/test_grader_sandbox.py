@@ -17,7 +17,7 @@ import pytest
 from autograder import status as st
 from autograder.execute import SandboxedExecute
 from autograder.sandbox import HOME, Limits, Sandbox, Slot, support
-from conftest import ROOT
+from conftest import ROOT, live_processes
 
 SUPPORT = support()
 pytestmark = [
@@ -150,8 +150,7 @@ def test_writes_do_not_survive_and_nothing_keeps_running(slot, tmp_path):
                         "import subprocess\nsubprocess.Popen(['sleep', '600'])\nprint('started')"])
     assert out == ["written\n", "started\n"]
     assert not any(Path(d, marker).exists() for d in ["/tmp", HOME, Path.home(), "/var/tmp"])
-    left = subprocess.run(["pgrep", "-u", str(slot.uid)], capture_output=True, text=True).stdout.split()
-    assert left == []
+    assert live_processes([slot.uid]) == []
 
 
 def test_sandbox_command_says_what_is_enforced():
