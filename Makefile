@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 # pytest-xdist workers for the test suite (notebooks run in parallel, one lesson per worker)
 WORKERS ?= 2
 
-.PHONY: help setup data test test-fast test-browser lab release check clean sandbox benchmark-grading
+.PHONY: help setup data test test-fast test-browser lab release check lint clean sandbox benchmark-grading
 
 help:
 	@echo "make setup    create $(VENV), install the course and its dependencies, register the kernel,"
@@ -14,14 +14,16 @@ help:
 	@echo "make test-browser  only the browser suite: every lesson in JupyterLab in headless Chromium"
 	@echo "make lab      open JupyterLab on lessons/ (the student path)"
 	@echo "make release  regenerate lessons/ from solutions/ (the instructor path)"
-	@echo "make check    fast notebook hygiene checks only (no notebook is executed)"
+	@echo "make check    the lint, then the fast tests only (no notebook is executed)"
+	@echo "make lint     ruff on the .py files and the solution notebooks ([tool.ruff] in pyproject.toml)"
 	@echo "make sandbox  install bubblewrap (the grading sandbox) and show what it enforces here"
 	@echo "make benchmark-grading  submissions/minute: course-grade autograde (1, 2 workers) vs nbgrader"
 
 setup:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --upgrade pip
-	$(BIN)/python -m pip install -e .
+	# the course and the maintainer's test tools (pytest, pytest-xdist, playwright, ruff: the `test` extra)
+	$(BIN)/python -m pip install -e ".[test]"
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (dl-course)"
 	$(BIN)/python -m ipykernel install --user --name dl-course --display-name "Python 3 (dl-course)"
 	$(BIN)/jupyter server extension enable --sys-prefix nbgrader
@@ -46,8 +48,12 @@ data:
 test:
 	$(BIN)/python -m pytest -n $(WORKERS) --dist loadgroup
 
-check:
+check: lint
 	$(BIN)/python -m pytest -m "not notebooks and not browser"
+
+lint:
+	@$(BIN)/python -c "import ruff" 2>/dev/null || { echo "ruff is not installed in $(VENV): run \`make setup\`" >&2; exit 1; }
+	$(BIN)/python -m ruff check .
 
 # Needs Debian's Chromium (apt-get install chromium); screenshots go to build/screenshots/.
 test-browser:

@@ -17,6 +17,7 @@ taken is reported with the reason and the fix; skipped students are remembered f
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import shutil
@@ -95,7 +96,7 @@ def _from_zip(source, pattern, lesson):
         if info.file_size > MAX_FILE_MB << 20:
             loose.append(Outcome(SKIPPED, None, info.filename, f"larger than {MAX_FILE_MB} MB"))
             continue
-        read = (lambda i=info: archive.read(i))
+        read = functools.partial(archive.read, info)
         if len(parts) > 1:
             items.append(_Item(parts[0], info.filename, read))
             continue

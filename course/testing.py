@@ -164,3 +164,15 @@ def quiet():
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         yield
+
+
+def check_tuple(result, length, name):
+    """Fail unless ``result`` is a tuple of ``length`` items (a backward pass returns several gradients)."""
+    if not isinstance(result, tuple) or len(result) != length:
+        if result is None:
+            got = "None. Did you forget a `return` statement?"
+        elif isinstance(result, (tuple, list)):
+            got = f"a {type(result).__name__} of length {len(result)}."
+        else:
+            got = f"a {type(result).__name__}."
+        raise CheckFailure(f"{name}: expected a tuple of {length} items, got {got}")

@@ -6,6 +6,8 @@ grading run never waits on, or renders, an interactive control.
 
 from __future__ import annotations
 
+import math
+
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
 from IPython.display import display
@@ -60,3 +62,21 @@ def slider(description, value, min, max, step=None, integer=False, **kwargs):
     return kind(value=value, min=min, max=max, step=step, description=description,
                 continuous_update=True, style={"description_width": "initial"},
                 layout=widgets.Layout(width="420px"), **kwargs)
+
+
+def log_slider(description, value, low, high, step=0.01, readout_format=".2g", **kwargs):
+    """A labelled slider on a log scale from ``low`` to ``high`` (learning rates, temperatures, L2).
+
+    Parameters
+    ----------
+    description : the label
+    value : the starting value, low <= value <= high
+    low, high : the ends of the range (positive numbers, not exponents)
+    step : the step of the exponent (base 10)
+    """
+    if not 0 < low <= value <= high:
+        raise ValueError(f"log_slider needs 0 < low <= value <= high, got {low}, {value}, {high}")
+    return widgets.FloatLogSlider(value=value, base=10, min=math.log10(low), max=math.log10(high),
+                                  step=step, description=description, readout_format=readout_format,
+                                  style={"description_width": "initial"},
+                                  layout=widgets.Layout(width="420px"), **kwargs)

@@ -1,0 +1,31 @@
+"""``course.nn``: the course's one small network library, grown lesson by lesson.
+
+Where things go (one idea per module; every layer follows one contract,
+``out, cache = X_forward(...)`` and ``grads = X_backward(dout, cache)``):
+
+    functional.py   softmax, log_softmax, sigmoid (lessons 01, 02): written once, used everywhere
+    dense.py        dense_forward / dense_backward (lessons 02, 06)
+    activations.py  ReLU, leaky ReLU, ELU, tanh, sigmoid as layers; pick one by name (lessons 02, 06)
+    dropout.py      inverted dropout (lesson 08)
+    init.py         the initializers and init_params (lesson 03)
+    losses.py       cross_entropy (05), softmax_cross_entropy (06), l2_penalty (08)
+    metrics.py      accuracy, confusion_matrix (lesson 05)
+    optim.py        update rules sgd, sgd_momentum, adam: update(w, dw, config) -> (next_w, config) (07)
+    batches.py      minibatches (lesson 07)
+    model.py        layer objects, Sequential, FunctionModel, the mlp / two_layer_net presets
+    train.py        split_validation and the one training loop, fit(model, data, ...)
+    schedules.py    learning-rate schedules (Constant, ExponentialDecay, StepDecay, CosineDecay)
+    io.py           save_params / load_params (.npz)
+    references.py   which graded notebook function each of these is the reference of
+
+A new layer goes in a module of its own (forward, backward, and a layer object in model.py); a new
+loss in losses.py; a new update rule in optim.py (and UPDATE_RULES); a lesson's exercise stays in its
+notebook, with its reference here and an entry in references.py.
+"""
+
+from course.nn.model import Activation, Dense, Dropout, FunctionModel, Sequential, mlp, two_layer_net
+from course.nn.schedules import Constant, CosineDecay, ExponentialDecay, StepDecay
+from course.nn.train import Split, fit, split_validation
+
+__all__ = ["Activation", "Dense", "Dropout", "FunctionModel", "Sequential", "mlp", "two_layer_net",
+           "Constant", "CosineDecay", "ExponentialDecay", "StepDecay", "Split", "fit", "split_validation"]

@@ -1,0 +1,90 @@
+"""Which graded notebook function each piece of ``course.nn`` is the reference of.
+
+``REFERENCES[lesson][graded_function]`` is the dotted name of the library function that computes the
+same thing, or None for an exercise that stays in its lesson only. Two users:
+
+- ``tests/test_references.py`` runs every solution function and its reference on the same random
+  inputs and fails when they disagree (one source of truth: change one, the test tells you);
+- the grader withholds the references of the lesson being graded, so that a submission for lesson
+  07 cannot ``from course.nn.optim import adam`` its way to the points (``withheld(lesson)``).
+
+A graded function whose library counterpart has another signature is compared through an adapter
+in the test (e.g. lesson 08's ``deep_loss`` against ``course.nn.model.mlp(...).loss``); its entry
+names the library function the adapter calls.
+"""
+
+from __future__ import annotations
+
+REFERENCES = {
+    "01_softmax": {
+        "softmax": "course.nn.functional.softmax",
+        "softmax_with_temperature": None,
+    },
+    "02_dense_layers": {
+        "dense": "course.nn.dense.dense_forward",
+        "relu": "course.nn.activations.relu_forward",
+        "relu_grad": None, "leaky_relu": "course.nn.activations.leaky_relu_forward",
+        "leaky_relu_grad": None, "sigmoid": "course.nn.functional.sigmoid", "sigmoid_grad": None,
+        "tanh": "course.nn.activations.tanh_forward", "tanh_grad": None, "lecun_tanh": None,
+        "lecun_tanh_grad": None, "elu": "course.nn.activations.elu_forward", "elu_grad": None,
+        "selu": None, "selu_grad": None, "softmax_jacobian": None, "dense_layer": None,
+    },
+    "03_initialization": {
+        "zeros_init": "course.nn.init.zeros_init",
+        "constant_init": "course.nn.init.constant_init",
+        "normal_init": "course.nn.init.normal_init",
+        "xavier_uniform": "course.nn.init.xavier_uniform",
+        "xavier_normal": "course.nn.init.xavier_normal",
+        "he_normal": "course.nn.init.he_normal",
+        "lecun_normal": "course.nn.init.lecun_normal",
+        "initialize_parameters": "course.nn.init.init_params",
+        "forward_stack": None, "count_distinct_units": None,
+    },
+    "04_one_hot_and_forward": {
+        "one_hot": None,
+        "two_layer_forward": "course.nn.model.two_layer_net",
+        "predict": "course.nn.model.two_layer_net",
+    },
+    "05_cross_entropy_and_prediction": {
+        "cross_entropy": "course.nn.losses.cross_entropy",
+        "training_loss": "course.nn.losses.cross_entropy",
+        "accuracy": "course.nn.metrics.accuracy",
+        "confusion_matrix": "course.nn.metrics.confusion_matrix",
+    },
+    "06_backpropagation": {
+        "dense_backward": "course.nn.dense.dense_backward",
+        "relu_backward": "course.nn.activations.relu_backward",
+        "sigmoid_backward": "course.nn.activations.sigmoid_backward",
+        "tanh_backward": "course.nn.activations.tanh_backward",
+        "softmax_cross_entropy": "course.nn.losses.softmax_cross_entropy",
+        "two_layer_loss": "course.nn.model.two_layer_net",
+    },
+    "07_optimizers": {
+        "sgd": "course.nn.optim.sgd",
+        "run_optimizer": None,
+        "sgd_momentum": "course.nn.optim.sgd_momentum",
+        "adam": "course.nn.optim.adam",
+        "minibatches": "course.nn.batches.minibatches",
+        "train": "course.nn.train.fit",
+    },
+    "08_deep_networks": {
+        "init_deep": "course.nn.init.init_params",
+        "dropout_forward": "course.nn.dropout.dropout_forward",
+        "dropout_backward": "course.nn.dropout.dropout_backward",
+        "deep_forward": "course.nn.model.mlp",
+        "deep_backward": "course.nn.model.mlp",
+        "l2_penalty": "course.nn.losses.l2_penalty",
+        "deep_loss": "course.nn.model.mlp",
+        "segment_digits": None, "to_mnist_frame": None,
+    },
+}
+
+
+def withheld(lesson):
+    """The library names a submission for ``lesson`` must not reach while it is graded.
+
+    Returns a sorted list of dotted names: every reference of that lesson's graded functions.
+    """
+    if lesson not in REFERENCES:
+        raise KeyError(f"unknown lesson {lesson!r}; known: {', '.join(REFERENCES)}")
+    return sorted({ref for ref in REFERENCES[lesson].values() if ref})
