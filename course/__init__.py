@@ -9,9 +9,9 @@ One idea per module:
 - ``course.plots``     the plots lessons share
 - ``course.widgets``   the interactive building blocks lessons share
 - ``course.frameworks`` Keras/TensorFlow for comparison cells, imported quietly
-- ``course.twolayer``  a reference two-layer network: forward, loss, gradients, training
-- ``course.optim``     reference optimizers (SGD, momentum, Adam), minibatches and a training loop
-- ``course.deepnet``   a reference deep network with dropout and L2 weight decay
+- ``course.timing``    timing code fairly on a shared machine (best of a few runs)
+- ``course.nn``        the network library: layers, losses, initializers, update rules, models, ``fit``
+- ``course.twolayer``  the two-layer network of lessons 04-07 as functions of a params dict (a preset of nn)
 - ``course.digitreader`` segmenting handwritten digits into MNIST-like frames; a drawing pad
 """
 

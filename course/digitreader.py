@@ -10,7 +10,10 @@ reference, plus the tools around them that are not the point of the lesson:
   an ink image like MNIST's: 0 = background, 1 = ink;
 - :func:`draw_reading`: boxes and predicted labels drawn back on the image;
 - :class:`SketchPad`: a drawing surface for the mouse (an ``ipycanvas`` Canvas when that package is
-  installed) whose strokes are also rasterized in NumPy, so the drawing can be read without a browser.
+  installed) whose strokes are also rasterized in NumPy, so the drawing can be read without a browser;
+- the lesson's panels, given the functions that do the reading: :func:`drawing_panel` (the pad with
+  Read, Clear, Example and Upload), :func:`plot_reading` and :func:`plot_page_reading` (the figures),
+  :func:`example_drawing` (MNIST digits put on the pad).
 
 Images are 2-D float arrays of ink intensity in [0, 1], rows first: ``image[row, col]``. A box is a
 tuple ``(top, bottom, left, right)`` of ints with ``bottom`` and ``right`` excluded, so that
@@ -366,3 +369,197 @@ class SketchPad:
         if self.canvas is not None:
             grey = (255 * image).astype(np.uint8)
             self.canvas.put_image_data(np.stack([grey] * 3, axis=-1), 0, 0)
+
+
+# The interactive panels of lesson 08. The notebook passes in the functions that do the reading (its
+# own segment_digits, to_mnist_frame and trained network), so the panels show the student's reader.
+
+def example_drawing(images, shape, rng):
+    """Three of ``images``, enlarged and fitted into the middle of an empty ink image of ``shape``.
+
+    Parameters
+    ----------
+    images : (K, 28, 28) or (K, 784) digit images in [0, 1], K >= 3 (e.g. MNIST test images)
+    shape : (H, W) of the result, e.g. a SketchPad's ``image.shape``
+    rng : numpy Generator: it picks the three digits, then their sizes, angles and gaps
+
+    Returns
+    -------
+    drawing : (H, W) float64 in [0, 1]
+    """
+    chosen = rng.choice(len(images), 3, replace=False)
+    strip, _ = make_page(np.asarray(images)[chosen].reshape(-1, MNIST_SIZE, MNIST_SIZE), rng, scale=(2.5, 3.0),
+                         max_angle=5, gap=(20, 40), noise=0.0, num_specks=0, margin=6)
+    factor = min(shape[0] / strip.shape[0], shape[1] / strip.shape[1])
+    fitted = resize_image(strip, (int(strip.shape[0] * factor), int(strip.shape[1] * factor)))
+    out = np.zeros(shape)
+    top, left = (shape[0] - fitted.shape[0]) // 2, (shape[1] - fitted.shape[1]) // 2
+    out[top:top + fitted.shape[0], left:left + fitted.shape[1]] = np.clip(fitted, 0, 1)
+    return out
+
+
+def plot_reading(fig, image, boxes, frames, probs, title, num_bars=4):
+    """The reading of an ink image: boxes and labels on it, then the first digits' frames and probabilities.
+
+    Parameters
+    ----------
+    fig : an empty matplotlib Figure (about 11 x 5.6 inches)
+    image : (H, W) ink image;  boxes : K >= 1 boxes, left to right
+    frames : (K, 28, 28) what the network saw;  probs : (K, C) its class probabilities
+    title : what was read ("your drawing", a file name, ...)
+    num_bars : how many digits get their frame and probability bars
+    """
+    import matplotlib.pyplot as plt
+
+    from course.plots import bar_probabilities
+
+    guesses = np.argmax(probs, axis=1)
+    num_bars = min(len(boxes), num_bars)
+    grid = fig.add_gridspec(3, 2 * num_bars, height_ratios=[2.2, 1.3, 1.6])
+    ax_image = fig.add_subplot(grid[0, :])
+    draw_reading(ax_image, image, boxes, guesses, probs.max(axis=1))
+    ax_image.set_title(f"{title}: read {''.join(map(str, guesses))}")
+    with plt.rc_context({"font.size": 7}):
+        for k in range(num_bars):
+            ax_frame = fig.add_subplot(grid[1, 2 * k:2 * k + 2])
+            ax_frame.imshow(frames[k], cmap="gray", vmin=0, vmax=1)
+            ax_frame.set_title(f"digit {k + 1}: what the network sees", fontsize=8)
+            ax_frame.axis("off")
+            bar_probabilities(fig.add_subplot(grid[2, 2 * k:2 * k + 2]), probs[k], highlight=int(guesses[k]))
+    if len(boxes) > num_bars:
+        fig.text(0.5, 0.01, f"(probabilities shown for the first {num_bars} digits)", ha="center", fontsize=8)
+    fig.tight_layout()
+
+
+def plot_page_reading(fig, image, written, read, segment, max_blobs=30):
+    """Read a page and draw the result: the page with green (right) or red (wrong) boxes, then the frames.
+
+    Parameters
+    ----------
+    fig : an empty matplotlib Figure (about 12 x 4 inches)
+    image : (H, W) ink image of the page;  written : the true labels of its digits, left to right
+    read : ``read(image) -> (boxes, frames, probs)``: boxes left to right, (K, 28, 28) frames, (K, C)
+        class probabilities
+    segment : ``segment(image) -> boxes``, counted first: a page with more than ``max_blobs`` blobs
+        (the threshold is in the paper noise) is shown without being read
+    """
+    ax_page = fig.add_axes([0.01, 0.33, 0.98, 0.6])
+    blobs = segment(image)
+    if len(blobs) > max_blobs:
+        ax_page.imshow(image, cmap="gray_r", vmin=0, vmax=1)
+        ax_page.axis("off")
+        ax_page.set_title(f"{len(blobs)} blobs: the threshold is in the paper noise; raise it or raise min pixels",
+                          color="tab:red")
+        return
+    found, found_frames, found_probs = read(image)
+    guesses = np.argmax(found_probs, axis=1)
+    same_count = len(found) == len(written)
+    draw_reading(ax_page, image, found, guesses, found_probs.max(axis=1),
+                 true_labels=written if same_count else None, fontsize=10)
+    verdict = (f"{np.sum(guesses == written)}/{len(written)} right" if same_count
+               else f"{len(found)} blobs for {len(written)} digits: the segmentation failed")
+    ax_page.set_title(f"read: {''.join(map(str, guesses)) or '(nothing)'}   written: {''.join(map(str, written))}"
+                      f"   ({verdict})", fontsize=10)
+    for k, frame in enumerate(found_frames[:12]):
+        ax = fig.add_axes([0.01 + k * 0.082, 0.02, 0.075, 0.26])
+        ax.imshow(frame, cmap="gray", vmin=0, vmax=1)
+        ax.set_title(f"{guesses[k]} ({found_probs[k].max():.0%})", fontsize=8)
+        ax.axis("off")
+
+
+def drawing_panel(read, examples=None, width=480, height=200, pen_width=16, max_digits=12):
+    """A drawing pad with Read, Clear, Example and Upload controls; each reading is drawn under the pad.
+
+    Releasing the mouse button reads the drawing, **Read** reads it again, **Clear** wipes the pad,
+    **Example** puts three of ``examples`` on it and reads them, and **Upload a photo** reads a PNG or
+    JPEG of digits written on paper (through :func:`photo_to_ink`). Without ``ipycanvas`` the pad is
+    replaced by a message; the buttons and the upload still work.
+
+    Parameters
+    ----------
+    read : ``read(image) -> (boxes, frames, probs)`` for an (H, W) ink image (see
+        :func:`plot_page_reading`). A NotImplementedError (an exercise not done yet) or a NameError (a
+        cell above not run yet) is shown as a message instead of a reading.
+    examples : optional (K, 28, 28) or (K, 784) digit images for the Example button (no button without)
+    width, height, pen_width : size of the pad and width of the pen, in pixels
+    max_digits : a reading with more blobs than this is refused (noise, not digits)
+
+    Returns
+    -------
+    panel : ipywidgets VBox (pad, buttons, output), for ``course.widgets.show``
+    pad : its SketchPad: ``pad.image`` is the drawing, ``pad.stroke(...)`` draws from code
+    """
+    import io
+
+    import ipywidgets as widgets
+    import matplotlib.pyplot as plt
+
+    from course.widgets import NOT_IMPLEMENTED_MESSAGE
+
+    output = widgets.Output()
+
+    def read_and_show(image, title):
+        with output:
+            output.clear_output(wait=True)
+            try:
+                boxes, frames, probs = read(image)
+            except NotImplementedError:
+                print(NOT_IMPLEMENTED_MESSAGE)
+                return
+            except NameError as error:
+                print(f"Run the cells above first: the reader needs what they define ({error}).")
+                return
+            if len(boxes) == 0:
+                print("No digit found yet: draw one (or upload a photo of digits written on paper).")
+                return
+            if len(boxes) > max_digits:
+                print(f"{len(boxes)} blobs found: too many to be digits. Clear the pad, or try a cleaner photo.")
+                return
+            fig = plt.figure(figsize=(11, 5.6))
+            plot_reading(fig, image, boxes, frames, probs, title)
+            plt.show()
+
+    pad = SketchPad(width, height, pen_width, on_stroke_end=lambda p: read_and_show(p.image, "your drawing"))
+    read_button = widgets.Button(description="Read", icon="eye")
+    clear_button = widgets.Button(description="Clear", icon="eraser")
+    example_button = widgets.Button(description="Example", icon="magic")
+    upload = widgets.FileUpload(accept="image/*", multiple=False, description="Upload a photo")
+    num_examples = [0]           # each click draws other digits
+
+    def on_clear(_):
+        pad.clear()
+        output.clear_output()
+
+    def on_example(_):
+        num_examples[0] += 1
+        pad.set_image(example_drawing(examples, pad.image.shape, np.random.default_rng(num_examples[0])))
+        read_and_show(pad.image, "example")
+
+    def on_upload(change):
+        files = change["new"]
+        items = list(files.values()) if isinstance(files, dict) else list(files)   # ipywidgets 7 or 8
+        if not items:
+            return
+        from PIL import Image, UnidentifiedImageError
+        try:
+            photo = np.asarray(Image.open(io.BytesIO(bytes(items[-1]["content"]))).convert("L"))
+        except (UnidentifiedImageError, OSError, KeyError):
+            with output:
+                output.clear_output()
+                print("That file could not be read as an image: upload a PNG or JPEG.")
+            return
+        read_and_show(photo_to_ink(photo), items[-1].get("name", "your photo"))
+
+    read_button.on_click(lambda _: read_and_show(pad.image, "your drawing"))
+    clear_button.on_click(on_clear)
+    example_button.on_click(on_example)
+    upload.observe(on_upload, names="value")
+    if pad.canvas is not None:
+        drawing_area = pad.canvas
+    else:
+        drawing_area = widgets.HTML("<b>The drawing pad needs the <code>ipycanvas</code> package</b> "
+                                    "(<code>pip install ipycanvas</code>, then reload the page). Meanwhile: "
+                                    + ("<b>Example</b> reads MNIST digits, and " if examples is not None else "")
+                                    + "you can upload a photo of your own.")
+    buttons = [read_button, clear_button] + ([example_button] if examples is not None else []) + [upload]
+    return widgets.VBox([drawing_area, widgets.HBox(buttons), output]), pad

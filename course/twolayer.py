@@ -26,10 +26,9 @@ def _net(params, reg=0.0):
     if "W1" not in params or "W2" not in params:
         raise KeyError(f"params must hold 'W1', 'b1', 'W2', 'b2'; its keys are {sorted(params)}")
     num_inputs, num_hiddens = np.shape(params["W1"])
-    net = two_layer_net(num_inputs, num_hiddens, np.shape(params["W2"])[1], rng=None, reg=reg,
-                        dtype=np.result_type(params["W1"]), params={})
-    net.params = params           # the caller's arrays themselves: nothing is copied or changed
-    return net
+    # The caller's arrays themselves: nothing is copied, and loss() never changes them.
+    return two_layer_net(num_inputs, num_hiddens, np.shape(params["W2"])[1], rng=None, reg=reg,
+                         params=params, copy=False)
 
 
 def init_two_layer(num_inputs, num_hiddens, num_outputs, rng, scale=None, dtype=np.float64):
@@ -64,7 +63,10 @@ def two_layer_loss_and_gradients(X, y, params, reg=0.0):
     -------
     loss : float;  grads : dict with the keys and shapes of params
     """
-    y = np.asarray(y)
+    net, y = _net(params, reg), np.asarray(y)
     if y.ndim == 2:
+        expected = (len(X), np.shape(params["W2"])[1])
+        if y.shape != expected:
+            raise ValueError(f"one-hot targets Y must have shape {expected}, got {y.shape}")
         y = np.argmax(y, axis=1)
-    return _net(params, reg).loss(X, y)
+    return net.loss(X, y)

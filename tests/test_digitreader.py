@@ -1,14 +1,15 @@
 """course.digitreader: segmentation, MNIST normalization, page synthesis, photos and the sketch pad."""
 
 import builtins
+import datetime
 import warnings
 
 import numpy as np
 import pytest
 from scipy import ndimage
 
-from course.digitreader import (SketchPad, crop_component, make_page, photo_to_ink, resize_image,
-                                segment_digits, to_mnist_frame)
+from course.digitreader import (SketchPad, crop_component, drawing_panel, example_drawing, make_page,
+                                photo_to_ink, plot_page_reading, resize_image, segment_digits, to_mnist_frame)
 
 
 def mnist_subset():
@@ -121,3 +122,100 @@ def test_sketch_pad_works_without_ipycanvas(monkeypatch):
     pad._mouse_move(30, 20)
     pad._mouse_up(30, 20)
     assert calls == [pad] and pad.image.any()
+
+
+def panel_controls(panel):
+    """The buttons and the upload of a drawing panel, by description."""
+    return {control.description: control for control in panel.children[1].children}
+
+
+def png_bytes(ink):
+    """A PNG of dark ink on light paper, as a phone photo of a page would be."""
+    import io
+
+    from PIL import Image
+    buffer = io.BytesIO()
+    Image.fromarray((255 * (0.9 - 0.7 * ink)).astype(np.uint8)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def test_drawing_panel_reads_through_the_given_function(monkeypatch, capsys):
+    """Do Read, Example, Upload and the mouse read through the reader passed in, and Clear wipe the pad?"""
+    import matplotlib.pyplot as plt
+    shown, seen = [], []
+    monkeypatch.setattr(plt, "show", lambda: shown.append(plt.gcf().axes[0].get_title()))
+
+    def read(image):
+        seen.append(image.copy())
+        boxes = segment_digits(image, 0.3, 40)
+        return boxes, np.zeros((len(boxes), 28, 28)), np.full((len(boxes), 10), 0.1)
+
+    examples = np.random.default_rng(0).random((5, 784))
+    panel, pad = drawing_panel(read, examples, width=120, height=60, pen_width=6)
+    controls = panel_controls(panel)
+    assert sorted(controls) == ["Clear", "Example", "Read", "Upload a photo"]
+    controls["Read"].click()                                    # an empty pad: a message, no figure
+    assert "No digit found" in capsys.readouterr().out and shown == []
+    pad._mouse_down(20, 10)
+    pad._mouse_move(20, 50)
+    pad._mouse_up(20, 50)                                       # releasing the button reads the drawing
+    controls["Read"].click()
+    assert shown == ["your drawing: read 0"] * 2 and seen[-1].any()
+    controls["Clear"].click()
+    assert not pad.image.any()
+    controls["Example"].click()
+    assert pad.image.any() and shown[-1].startswith("example: read")
+    np.testing.assert_array_equal(pad.image, example_drawing(examples, (60, 120), np.random.default_rng(1)))
+    ink = np.zeros((80, 100))
+    ink[20:60, 48:52] = 1.0                                   # thinner than the background window
+    stamp = datetime.datetime(2024, 1, 1, tzinfo=datetime.timezone.utc)
+    controls["Upload a photo"].value = ({"name": "one.png", "type": "image/png", "size": 1, "last_modified": stamp,
+                                         "content": memoryview(png_bytes(ink))},)
+    assert shown[-1] == "one.png: read 0" and seen[-1].shape == (80, 100)
+    controls["Upload a photo"].value = ({"name": "bad.png", "type": "image/png", "size": 1, "last_modified": stamp,
+                                         "content": memoryview(b"not an image")},)
+    assert "could not be read" in capsys.readouterr().out
+    plt.close("all")
+
+
+def test_drawing_panel_reports_missing_pieces_instead_of_raising(monkeypatch, capsys):
+    """Does a reader that is not written yet, or needs a cell not run yet, give a message rather than an error?"""
+    import matplotlib.pyplot as plt
+    monkeypatch.setattr(plt, "show", lambda: None)
+
+    def not_written(image):
+        raise NotImplementedError()
+
+    def not_run(image):
+        return undefined_network(image)  # noqa: F821 - the cell that defines it has not been run
+
+    for read, message in [(not_written, "you have not written yet"), (not_run, "Run the cells above first")]:
+        panel, pad = drawing_panel(read)
+        controls = panel_controls(panel)
+        assert "Example" not in controls                        # no example digits given: no button
+        pad.stroke(10, 10, 50, 50)
+        controls["Read"].click()
+        assert message in capsys.readouterr().out
+
+
+def test_plot_page_reading_marks_right_and_wrong_digits():
+    """Does the page figure say how many digits were read right, and refuse a page that is all noise?"""
+    import matplotlib.pyplot as plt
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        subset = mnist_subset()
+    page, _ = make_page(subset.X_test[:3].reshape(-1, 28, 28), np.random.default_rng(0))
+    written = subset.y_test[:3]
+
+    def read(image):
+        boxes = segment_digits(image, 0.3, 30)
+        probs = np.eye(10)[written] if len(boxes) == 3 else np.zeros((len(boxes), 10))
+        return boxes, np.zeros((len(boxes), 28, 28)), probs
+
+    fig = plt.figure()
+    plot_page_reading(fig, page, written, read, lambda image: segment_digits(image, 0.3, 30))
+    assert fig.axes[0].get_title().endswith("(3/3 right)") and len(fig.axes) == 4
+    noisy = plt.figure()
+    plot_page_reading(noisy, page, written, read, lambda image: [(0, 1, 0, 1)] * 31)
+    assert noisy.axes[0].get_title().startswith("31 blobs") and len(noisy.axes) == 1
+    plt.close("all")

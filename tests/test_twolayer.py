@@ -1,12 +1,14 @@
-"""course.twolayer: the reference two-layer network computes the right loss and gradients, and trains."""
+"""course.twolayer: the two-layer presets over course.nn compute the right scores, loss and gradients."""
 
 import numpy as np
 import pytest
 
-from course.data import toy_dataset
 from course.gradcheck import numeric_gradient, relative_error
-from course.twolayer import (PARAM_NAMES, init_two_layer, train_two_layer, two_layer_forward,
-                             two_layer_loss_and_gradients, two_layer_predict, two_layer_scores)
+from course.nn.model import two_layer_net
+from course.twolayer import (init_two_layer, two_layer_forward, two_layer_loss_and_gradients, two_layer_predict,
+                             two_layer_scores)
+
+PARAM_NAMES = ("W1", "b1", "W2", "b2")
 
 
 def small_problem(seed=0, num_samples=7, num_inputs=3, num_hiddens=5, num_classes=4):
@@ -17,11 +19,6 @@ def small_problem(seed=0, num_samples=7, num_inputs=3, num_hiddens=5, num_classe
     params["b1"] = rng.normal(scale=0.1, size=num_hiddens)   # non-zero biases exercise db1, db2
     params["b2"] = rng.normal(scale=0.1, size=num_classes)
     return X, y, params
-
-
-def moons3():
-    X, y = toy_dataset("moons3", num_samples=450, noise=0.12, rng=np.random.default_rng(5))
-    return (X - X.mean(axis=0)) / X.std(axis=0), y
 
 
 def test_init_shapes_and_scales():
@@ -123,58 +120,44 @@ def test_bad_inputs_raise_clear_errors():
         two_layer_forward(X, {"W1": params["W1"], "b1": params["b1"]})
 
 
-def test_training_decreases_the_loss_and_keeps_the_start():
-    """Does full-batch gradient descent lower the loss step after step, leaving the given params unchanged?"""
-    X, y = moons3()
-    start = init_two_layer(2, 32, 3, np.random.default_rng(0))
-    before = {k: v.copy() for k, v in start.items()}
-    _, history = train_two_layer(X, y, 32, 3, lr=0.5, num_epochs=200, rng=np.random.default_rng(0),
-                                 params=start)
-    loss = np.array(history["loss"])
-    assert len(loss) == 200
-    assert np.all(np.diff(loss) <= 1e-12), "full-batch loss went up at a small learning rate"
-    assert loss[-1] < 0.6 * loss[0]
-    for k in start:
-        np.testing.assert_array_equal(start[k], before[k])
-
-
-def test_training_reaches_high_accuracy_on_moons3_quickly():
-    """Does the network separate the three moons (>= 95% training accuracy) within a second or so?"""
-    X, y = moons3()
-    params, _ = train_two_layer(X, y, 50, 3, lr=0.5, num_epochs=1500, rng=np.random.default_rng(1))
-    accuracy = np.mean(two_layer_predict(X, params) == y)
-    assert accuracy >= 0.95, f"training accuracy {accuracy:.3f}"
-
-
-def test_minibatch_training_and_callback():
-    """Does minibatch training take ceil(N / batch_size) steps per epoch and call back after each one?"""
-    X, y = moons3()
-    seen = []
-    params, history = train_two_layer(X, y, 16, 3, lr=0.2, num_epochs=3, rng=np.random.default_rng(2),
-                                      batch_size=100, callback=lambda s, p, l: seen.append((s, p, l)))
-    steps_per_epoch = int(np.ceil(len(X) / 100))
-    assert len(history["loss"]) == len(seen) == 3 * steps_per_epoch
-    assert [s for s, _, _ in seen] == list(range(1, 3 * steps_per_epoch + 1))
-    assert [l for _, _, l in seen] == history["loss"]
-    # snapshots kept by the callback are distinct arrays, not views of later updates
-    assert not np.array_equal(seen[0][1]["W1"], seen[-1][1]["W1"])
-    np.testing.assert_array_equal(seen[-1][1]["W1"], params["W1"])
-
-
-def test_training_is_reproducible_with_the_same_rng():
-    """Do two runs with generators seeded alike give identical parameters and losses?"""
-    X, y = moons3()
-    runs = [train_two_layer(X, y, 20, 3, lr=0.3, num_epochs=4, rng=np.random.default_rng(7), batch_size=64)
-            for _ in range(2)]
+def test_presets_are_the_library_network():
+    """Are the presets course.nn's two_layer_net: the same weights for a seed, and the same scores and loss?"""
+    X, y, params = small_problem(seed=4)
+    drawn = init_two_layer(3, 5, 4, np.random.default_rng(9))
+    net = two_layer_net(3, 5, 4, np.random.default_rng(9))
+    assert list(drawn) == list(PARAM_NAMES)
     for name in PARAM_NAMES:
-        np.testing.assert_array_equal(runs[0][0][name], runs[1][0][name])
-    assert runs[0][1]["loss"] == runs[1][1]["loss"]
-    other, _ = train_two_layer(X, y, 20, 3, lr=0.3, num_epochs=4, rng=np.random.default_rng(8), batch_size=64)
-    assert not np.array_equal(other["W1"], runs[0][0]["W1"])
+        np.testing.assert_array_equal(drawn[name], net.params[name])
+    net = two_layer_net(3, 5, 4, None, reg=0.2, params=params)
+    np.testing.assert_array_equal(two_layer_scores(X, params), net.loss(X))
+    loss, grads = two_layer_loss_and_gradients(X, y, params, reg=0.2)
+    expected_loss, expected_grads = net.loss(X, y)
+    assert loss == expected_loss
+    for name in PARAM_NAMES:
+        np.testing.assert_array_equal(grads[name], expected_grads[name])
 
 
-def test_training_rejects_mismatched_lengths():
-    """Does training refuse X and y with different numbers of samples?"""
-    X, y = moons3()
-    with pytest.raises(ValueError, match="samples"):
-        train_two_layer(X, y[:-1], 8, 3, lr=0.1, num_epochs=1, rng=np.random.default_rng(0))
+def test_loss_leaves_the_params_alone():
+    """Does the loss (with reg) leave the caller's params dict and arrays exactly as they were?"""
+    X, y, params = small_problem(seed=5)
+    before = {k: v.copy() for k, v in params.items()}
+    arrays = dict(params)
+    _, grads = two_layer_loss_and_gradients(X, y, params, reg=0.5)
+    assert sorted(params) == sorted(PARAM_NAMES)
+    for name in PARAM_NAMES:
+        assert params[name] is arrays[name] and grads[name] is not params[name]
+        np.testing.assert_array_equal(params[name], before[name])
+
+
+def test_presets_keep_float32():
+    """Float32 params and inputs: are the scores, probabilities and gradients float32 (no float64 upcast)?"""
+    X, y, _ = small_problem(seed=6)
+    params = init_two_layer(3, 5, 4, np.random.default_rng(0), dtype=np.float32)
+    assert all(v.dtype == np.float32 for v in params.values())
+    X32 = X.astype(np.float32)
+    assert two_layer_scores(X32, params).dtype == np.float32
+    assert two_layer_forward(X32, params).dtype == np.float32
+    for Y in (y, np.eye(4, dtype=np.float32)[y]):
+        loss, grads = two_layer_loss_and_gradients(X32, Y, params, reg=0.1)
+        assert isinstance(loss, float)
+        assert all(grads[name].dtype == np.float32 for name in PARAM_NAMES)

@@ -39,7 +39,10 @@ def dense_forward(X, W, b):
         raise ValueError(f"dense_forward: shapes do not fit: X {X.shape}, W {W.shape}, b {b.shape}; "
                          "expected (N, D), (D, M) and (M,)")
     out = X @ W
-    out += b                                   # in place: one (N, M) array, not two
+    if np.can_cast(b.dtype, out.dtype, "same_kind"):
+        out += b                               # in place: one (N, M) array, not two
+    else:
+        out = out + b                          # integer X and W with float biases: a float result
     return out, (X, W, b)
 
 

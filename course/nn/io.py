@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -20,8 +21,12 @@ def save_params(path, params):
         path = path.with_name(path.name + ".npz")
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(path.name + ".partial.npz")
-    np.savez(partial, **{name: np.asarray(value) for name, value in params.items()})
-    os.replace(partial, path)
+    try:
+        np.savez(partial, **{name: np.asarray(value) for name, value in params.items()})
+        os.replace(partial, path)
+    except BaseException:
+        partial.unlink(missing_ok=True)        # a failed write leaves no partial file behind
+        raise
     return path
 
 
@@ -46,9 +51,12 @@ def load_params(path, like=None):
     if not path.exists():
         raise FileNotFoundError(f"no parameter file at {path}: train the model and save_params first")
     try:
-        with np.load(path, allow_pickle=False) as archive:
+        archive = np.load(path, allow_pickle=False)
+        if not isinstance(archive, np.lib.npyio.NpzFile):
+            raise ValueError("it holds one array, not named parameters")
+        with archive:
             params = {name: archive[name] for name in archive.files}
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:   # empty or truncated too
         raise ValueError(f"{path} is not a parameter file written by save_params ({exc})") from exc
     if like is not None:
         if set(params) != set(like):

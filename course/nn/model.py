@@ -136,18 +136,18 @@ class Sequential(Classifier):
     rng : numpy Generator: the weights are drawn from it in layer order, and later the dropout masks
     reg : L2 strength on every weight matrix "W..." (biases are not penalized)
     dtype : dtype of the parameters (float64 for gradient checks, float32 for fast training)
-    params : optional dict of starting parameters (copied); without it the layers draw their own
+    params : optional dict of starting parameters; without it the layers draw their own
+    copy : copy ``params`` into new arrays of ``dtype`` (default); False uses the caller's dict and
+        arrays themselves (training then changes them)
     """
 
-    def __init__(self, layers, rng, reg=0.0, dtype=np.float64, params=None):
-        self.layers, self.rng, self.reg = list(layers), rng, float(reg)
+    def __init__(self, layers, rng, reg=0.0, dtype=np.float64, params=None, copy=True):
+        self.layers, self.reg = list(layers), float(reg)
         drawn, index = {}, 0
         for layer in self.layers:
             if hasattr(layer, "build"):
                 index += 1
                 drawn.update(layer.build(index, rng if params is None else None, dtype))
-            if isinstance(layer, Dropout):
-                layer.rng = rng
         if params is not None:
             missing = sorted(set(drawn) - set(params))
             if missing:
@@ -156,8 +156,21 @@ class Sequential(Classifier):
                 if np.shape(params[name]) != value.shape:
                     raise ValueError(f"params[{name!r}] has shape {np.shape(params[name])}, the model "
                                      f"needs {value.shape}")
-            drawn = {name: np.array(params[name], dtype=dtype) for name in drawn}
+            drawn = {name: np.array(params[name], dtype=dtype) for name in drawn} if copy else params
         self.params = drawn
+        self.rng = rng
+
+    @property
+    def rng(self):
+        """The generator of the dropout masks (the one the weights were drawn from, unless replaced)."""
+        return self._rng
+
+    @rng.setter
+    def rng(self, rng):
+        self._rng = rng
+        for layer in self.layers:
+            if isinstance(layer, Dropout):
+                layer.rng = rng
 
     def loss(self, X, y=None):
         """Scores (N, C) without ``y``; ``(loss, grads)`` with ``y`` (N,) integer labels."""
@@ -208,7 +221,7 @@ class FunctionModel(Classifier):
 
 
 def mlp(layer_sizes, rng, activation="relu", dropout=0.0, reg=0.0, init="he_normal", dtype=np.float64,
-        params=None):
+        params=None, copy=True):
     """A fully connected classifier: (dense -> activation -> dropout) per hidden layer, then dense.
 
     Parameters
@@ -217,7 +230,7 @@ def mlp(layer_sizes, rng, activation="relu", dropout=0.0, reg=0.0, init="he_norm
     rng : numpy Generator for the weights (drawn W1, W2, ... in order) and the dropout masks
     activation : hidden activation name;  dropout : rate after every hidden activation
     reg : L2 strength;  init : initializer name or callable;  dtype : parameter dtype
-    params : optional starting parameters "W1", "b1", ... (copied)
+    params : optional starting parameters "W1", "b1", ...;  copy : see Sequential
 
     Returns
     -------
@@ -233,11 +246,11 @@ def mlp(layer_sizes, rng, activation="relu", dropout=0.0, reg=0.0, init="he_norm
             layers.append(Activation(activation))
             if dropout:
                 layers.append(Dropout(dropout))
-    return Sequential(layers, rng, reg=reg, dtype=dtype, params=params)
+    return Sequential(layers, rng, reg=reg, dtype=dtype, params=params, copy=copy)
 
 
 def two_layer_net(num_inputs, num_hiddens, num_outputs, rng, reg=0.0, scale=None, dtype=np.float64,
-                  params=None):
+                  params=None, copy=True):
     """The two-layer ReLU network of lessons 04-07: dense -> ReLU -> dense, He init (or std ``scale``)."""
     init = "he_normal" if scale is None else (lambda fan_in, fan_out, g: normal_init(fan_in, fan_out, scale, g))
-    return mlp((num_inputs, num_hiddens, num_outputs), rng, "relu", 0.0, reg, init, dtype, params)
+    return mlp((num_inputs, num_hiddens, num_outputs), rng, "relu", 0.0, reg, init, dtype, params, copy)

@@ -7,6 +7,9 @@ same thing, or None for an exercise that stays in its lesson only. Two users:
   inputs and fails when they disagree (one source of truth: change one, the test tells you);
 - the grader withholds the references of the lesson being graded, so that a submission for lesson
   07 cannot ``from course.nn.optim import adam`` its way to the points (``withheld(lesson)``).
+  Withholding is by name, from the submission's own code: the library keeps calling its functions
+  (``fit`` still evaluates with ``softmax_cross_entropy`` while lesson 06 is graded), and a lesson's
+  setup cell may import other names of the same module.
 
 A graded function whose library counterpart has another signature is compared through an adapter
 in the test (e.g. lesson 08's ``deep_loss`` against ``course.nn.model.mlp(...).loss``); its entry

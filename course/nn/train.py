@@ -40,6 +40,10 @@ class Split:
     X_val: np.ndarray | None = None
     y_val: np.ndarray | None = None
 
+    def __iter__(self):
+        """Unpacks as ``X_train, y_train, X_val, y_val = split``."""
+        return iter((self.X_train, self.y_train, self.X_val, self.y_val))
+
     def __repr__(self):
         val = "no validation set" if self.X_val is None else f"validation {self.X_val.shape}"
         return f"Split(train {self.X_train.shape}, {val})"
@@ -96,7 +100,8 @@ def fit(model, data, num_epochs=10, batch_size=128, optimizer="adam", lr=1e-3, o
     rng : numpy Generator for the order of the batches (default: seeded with 0); dropout masks come
         from the model's own rng
     eval_size : the training curves are measured on a fixed subset of this many training samples
-        (all when N is smaller, None for all), to keep evaluation cheap
+        (all when N is smaller, None for all), to keep evaluation cheap; 0 skips them (no
+        "train_loss"/"train_acc" keys)
     callbacks : callables ``callback(epoch, model, history)`` run after each epoch (epoch from 1);
         one that returns True stops the training
     progress : show a tqdm bar over the steps
@@ -112,6 +117,11 @@ def fit(model, data, num_epochs=10, batch_size=128, optimizer="adam", lr=1e-3, o
     X_train, y_train = split.X_train, split.y_train
     if len(X_train) != len(y_train):
         raise ValueError(f"X_train has {len(X_train)} samples but y_train has {len(y_train)}")
+    if split.X_val is not None and (split.y_val is None or len(split.X_val) != len(split.y_val)):
+        raise ValueError(f"X_val has {len(split.X_val)} samples but y_val has "
+                         f"{'none' if split.y_val is None else len(split.y_val)}")
+    if optim_config and "lr" in optim_config:   # it would be overwritten by lr without a word
+        raise ValueError("pass the learning rate as fit(..., lr=...), not in optim_config")
     batch_size = len(X_train) if batch_size is None else batch_size
     check_batch_size(batch_size)
     update, schedule = get_update_rule(optimizer), as_schedule(lr)
@@ -124,7 +134,9 @@ def fit(model, data, num_epochs=10, batch_size=128, optimizer="adam", lr=1e-3, o
             else np.sort(np.random.default_rng(0).permutation(len(X_train))[:eval_size]))
     X_eval, y_eval = X_train[pick], y_train[pick]
     has_val = split.X_val is not None and len(split.X_val) > 0
-    history = {key: [] for key in HISTORY_KEYS if has_val or not key.startswith("val")}
+    has_eval = eval_size is None or eval_size > 0
+    history = {key: [] for key in HISTORY_KEYS
+               if (has_val or not key.startswith("val")) and (has_eval or not key.startswith("train"))}
     history["batch_loss"] = []
 
     steps = num_batches(len(X_train), batch_size)
@@ -144,8 +156,9 @@ def fit(model, data, num_epochs=10, batch_size=128, optimizer="adam", lr=1e-3, o
             history["batch_loss"].extend(losses)
             history["loss"].append(float(np.mean(losses)))
             history["lr"].append(rate)
-            for key, value in zip(("train_loss", "train_acc"), model.evaluate(X_eval, y_eval)):
-                history[key].append(value)
+            if has_eval:
+                for key, value in zip(("train_loss", "train_acc"), model.evaluate(X_eval, y_eval)):
+                    history[key].append(value)
             if has_val:
                 for key, value in zip(("val_loss", "val_acc"), model.evaluate(split.X_val, split.y_val)):
                     history[key].append(value)

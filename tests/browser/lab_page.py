@@ -84,13 +84,13 @@ _JS_FIND_MAIN = f"""
 }}
 """
 
-_JS_LOG_ERRORS = f"""
+_JS_LOG_ERRORS = """
 (traceback) => [...document.querySelectorAll('.jp-LogConsolePanel .jp-OutputArea-child')]
-  .filter(child => {{
+  .filter(child => {
     const level = child.querySelector('[data-log-level]');
     return level && ['error', 'critical'].includes(level.getAttribute('data-log-level'))
            && new RegExp(traceback, 'm').test(child.innerText);
-  }})
+  })
   .map(child => (child.querySelector('.jp-OutputArea-output') || child).innerText)
 """
 

@@ -1,42 +1,65 @@
-"""course.optim: the reference update rules, minibatch iterator and training loop behave as documented."""
+"""course.nn optimization: the update rules, minibatches and learning-rate schedules behave as documented."""
+
+import math
 
 import numpy as np
 import pytest
 
-from course.data import toy_dataset
-from course.optim import (UPDATE_RULES, adam, evaluate_accuracy, minibatches, sgd, sgd_momentum,
-                          train)
-from course.twolayer import init_two_layer, two_layer_loss_and_gradients, two_layer_predict
+from course.nn.batches import minibatches, num_batches
+from course.nn.optim import UPDATE_RULES, adam, get_update_rule, sgd, sgd_momentum
+from course.nn.schedules import Constant, CosineDecay, ExponentialDecay, StepDecay, as_schedule
 
 W = np.array([[1.0, -2.0, 3.0], [0.5, 0.0, -1.5]])
 DW = np.array([[0.1, -0.2, 0.3], [1.0, -1.0, 0.5]])
 
 
-def iris():
-    return toy_dataset("iris")    # (150, 4) standardized features, 3 classes
-
-
 @pytest.mark.parametrize("name", sorted(UPDATE_RULES))
 def test_update_rules_leave_their_inputs_alone_and_fill_defaults(name):
-    """Does every rule return a new array, keep w and dw unchanged, and create a config when given None?"""
+    """Does every rule return a new array, keep w and dw unchanged, and create a config with "lr" when given None?"""
     w, dw = W.copy(), DW.copy()
     next_w, config = UPDATE_RULES[name](w, dw)
     assert next_w is not w and next_w.shape == w.shape
     np.testing.assert_array_equal(w, W)
     np.testing.assert_array_equal(dw, DW)
     expected_lr = 1e-3 if name == "adam" else 1e-2
-    assert config["learning_rate"] == expected_lr
+    assert config["lr"] == expected_lr and "learning_rate" not in config
+    given = {"lr": 0.5}
+    assert UPDATE_RULES[name](w, dw, given)[1] is given          # the same dict, filled in
+    assert get_update_rule(name) is UPDATE_RULES[name]
+
+
+@pytest.mark.parametrize("name", sorted(UPDATE_RULES))
+def test_update_rules_keep_float32(name):
+    """Float32 w and dw: are next_w and the optimizer's state (velocity, m, v) float32 step after step?"""
+    rng = np.random.default_rng(0)
+    w, config = rng.normal(size=(3, 4)).astype(np.float32), {"lr": 0.1}
+    for _ in range(3):
+        w, config = UPDATE_RULES[name](w, rng.normal(size=w.shape).astype(np.float32), config)
+        assert w.dtype == np.float32
+        for key in ("velocity", "m", "v"):
+            if key in config:
+                assert config[key].dtype == np.float32, key
+
+
+def test_get_update_rule_accepts_callables_and_rejects_unknown_names():
+    """Is a callable returned as it is, and an unknown name a ValueError listing the valid ones?"""
+    def rule(w, dw, config):
+        return w, config
+
+    assert get_update_rule(rule) is rule
+    with pytest.raises(ValueError, match="sgd_momentum"):
+        get_update_rule("rmsprop")
 
 
 def test_sgd_is_one_gradient_step():
-    """Is sgd exactly w - learning_rate * dw, with the default rate 1e-2?"""
-    np.testing.assert_allclose(sgd(W, DW, {"learning_rate": 0.5})[0], W - 0.5 * DW, rtol=1e-15)
+    """Is sgd exactly w - lr * dw, with the default rate 1e-2?"""
+    np.testing.assert_allclose(sgd(W, DW, {"lr": 0.5})[0], W - 0.5 * DW, rtol=1e-15)
     np.testing.assert_allclose(sgd(W, DW)[0], W - 1e-2 * DW, rtol=1e-15)
 
 
 def test_momentum_accumulates_a_velocity():
     """Does momentum keep v = mu v - lr dw in config, starting from zero, and step by v?"""
-    config = {"learning_rate": 0.1, "momentum": 0.5}
+    config = {"lr": 0.1, "momentum": 0.5}
     w, v = W.copy(), np.zeros_like(W)
     for k in range(4):
         dw = DW * (k + 1)
@@ -54,7 +77,7 @@ def test_adam_first_step_is_learning_rate_times_sign():
     """Thanks to the bias correction, is Adam's first step lr * sign(dw) whatever the gradient's scale?"""
     for scale in (1e-4, 1.0, 1e4):
         dw = DW * scale
-        next_w, config = adam(W, dw, {"learning_rate": 0.01})
+        next_w, config = adam(W, dw, {"lr": 0.01})
         # |m_hat| / sqrt(v_hat) = |dw| / |dw| = 1; only epsilon (1e-8) keeps it from being exact.
         np.testing.assert_allclose(next_w, W - 0.01 * dw / (np.abs(dw) + 1e-8), rtol=1e-12)
         np.testing.assert_allclose(next_w, W - 0.01 * np.sign(dw), atol=1e-2 * 1e-3)
@@ -67,7 +90,7 @@ def test_adam_matches_the_formula_over_several_steps():
     """Does Adam follow the bias-corrected formula step after step, keeping m, v, t in config?"""
     rng = np.random.default_rng(1)
     lr, b1, b2, eps = 0.05, 0.8, 0.99, 1e-6
-    config = {"learning_rate": lr, "beta1": b1, "beta2": b2, "epsilon": eps}
+    config = {"lr": lr, "beta1": b1, "beta2": b2, "epsilon": eps}
     w = rng.normal(size=(3, 4))
     w_ref, m, v = w.copy(), np.zeros_like(w), np.zeros_like(w)
     for t in range(1, 8):
@@ -77,6 +100,8 @@ def test_adam_matches_the_formula_over_several_steps():
         w_ref = w_ref - lr * (m / (1 - b1 ** t)) / (np.sqrt(v / (1 - b2 ** t)) + eps)
         w, config = adam(w, dw, config)
         np.testing.assert_allclose(w, w_ref, rtol=1e-13)
+        np.testing.assert_allclose(config["m"], m, rtol=1e-13)    # uncorrected moments
+        np.testing.assert_allclose(config["v"], v, rtol=1e-13)
     assert config["t"] == 7
 
 
@@ -89,12 +114,13 @@ def test_optimizers_agree_with_keras():
     grads = [rng.normal(size=(2, 3)) for _ in range(4)]
     # Hyperparameters that float32 holds exactly: Keras rounds them to float32 before casting.
     # With epsilon = 0 Keras' form of Adam, lr sqrt(1 - b2^t) / (1 - b1^t) m / sqrt(v), is ours.
-    cases = [(sgd, keras.optimizers.SGD(learning_rate=0.125), {"learning_rate": 0.125}),
+    # Keras calls the learning rate learning_rate; our configs call it "lr".
+    cases = [(sgd, keras.optimizers.SGD(learning_rate=0.125), {"lr": 0.125}),
              (sgd_momentum, keras.optimizers.SGD(learning_rate=0.125, momentum=0.75),
-              {"learning_rate": 0.125, "momentum": 0.75}),
+              {"lr": 0.125, "momentum": 0.75}),
              (adam, keras.optimizers.Adam(learning_rate=2 ** -6, beta_1=0.875, beta_2=1 - 2 ** -9,
                                           epsilon=0.0),
-              {"learning_rate": 2 ** -6, "beta1": 0.875, "beta2": 1 - 2 ** -9, "epsilon": 0.0})]
+              {"lr": 2 ** -6, "beta1": 0.875, "beta2": 1 - 2 ** -9, "epsilon": 0.0})]
     for update, keras_opt, config in cases:
         var = keras.Variable(W.copy(), dtype="float64")
         w = W.copy()
@@ -105,6 +131,8 @@ def test_optimizers_agree_with_keras():
                                    err_msg=update.__name__)
 
 
+# --- minibatches ---------------------------------------------------------------------------------
+
 def test_minibatches_cover_every_sample_once_per_epoch():
     """Does each epoch yield every sample exactly once, in batches of batch_size and a smaller last one?"""
     X = np.arange(23)[:, None] * np.array([1.0, 100.0])
@@ -114,6 +142,7 @@ def test_minibatches_cover_every_sample_once_per_epoch():
     for _ in range(3):
         batches = list(minibatches(X, y, 5, rng))
         assert [len(yb) for _, yb in batches] == [5, 5, 5, 5, 3]
+        assert len(batches) == num_batches(23, 5)
         for X_batch, y_batch in batches:
             np.testing.assert_array_equal(X_batch[:, 0], y_batch)   # rows stay with their labels
         order = np.concatenate([yb for _, yb in batches])
@@ -122,9 +151,10 @@ def test_minibatches_cover_every_sample_once_per_epoch():
     assert not np.array_equal(orders[0], orders[1])   # a fresh permutation each epoch
     np.testing.assert_array_equal(orders[0], np.random.default_rng(0).permutation(23))
     assert [len(yb) for _, yb in minibatches(X, y, 100, rng)] == [23]
+    assert num_batches(20, 5) == 4 and num_batches(21, 5) == 5
 
 
-@pytest.mark.parametrize("batch_size", [0, -2, 2.5, True, "8"])
+@pytest.mark.parametrize("batch_size", [0, -2, 2.5, True, "8", None])
 def test_minibatches_reject_a_bad_batch_size(batch_size):
     """Is a batch size that is not a positive integer refused with a ValueError, before iterating?"""
     with pytest.raises(ValueError, match="batch_size"):
@@ -132,58 +162,37 @@ def test_minibatches_reject_a_bad_batch_size(batch_size):
 
 
 def test_minibatches_reject_mismatched_lengths():
-    """Is a length mismatch between X and y refused with a ValueError?"""
+    """Is a length mismatch between X and y refused with a ValueError at the call?"""
     with pytest.raises(ValueError, match="samples"):
         minibatches(np.zeros((4, 2)), np.zeros(5), 2, np.random.default_rng(0))
 
 
-def test_evaluate_accuracy_in_chunks_matches_one_pass():
-    """Does predicting in chunks give the same accuracy as predicting everything at once?"""
-    X, y = iris()
-    params = init_two_layer(4, 8, 3, np.random.default_rng(0))
-    full = np.mean(two_layer_predict(X, params) == y)
-    assert evaluate_accuracy(two_layer_predict, params, X, y, chunk_size=7) == pytest.approx(full)
-    with pytest.raises(ValueError):
-        evaluate_accuracy(two_layer_predict, params, X[:0], y[:0])
+# --- schedules -----------------------------------------------------------------------------------
+
+def test_schedule_values():
+    """Do Constant, ExponentialDecay, StepDecay and CosineDecay give their formulas' rates, epochs from 0?"""
+    assert [Constant(0.3)(k) for k in range(3)] == [0.3, 0.3, 0.3]
+    decay = ExponentialDecay(1e-2, 0.5)
+    for k in range(5):
+        assert decay(k) == pytest.approx(1e-2 * 0.5 ** k, rel=1e-15)
+    assert [StepDecay(1.0, factor=0.1, every=2)(k) for k in range(6)] == pytest.approx(
+        [1.0, 1.0, 0.1, 0.1, 0.01, 0.01], rel=1e-12)
+    cosine = CosineDecay(1.0, num_epochs=5, lr_min=0.1)
+    assert [cosine(k) for k in range(5)] == pytest.approx(
+        [0.1 + 0.45 * (1 + math.cos(math.pi * k / 4)) for k in range(5)], rel=1e-12)
+    assert cosine(0) == pytest.approx(1.0) and cosine(2) == pytest.approx(0.55) and cosine(4) == pytest.approx(0.1)
+    assert cosine(10) == pytest.approx(0.1)                   # stays at lr_min after the last epoch
+    assert CosineDecay(0.5, num_epochs=1)(0) == 0.5
+    for schedule in (Constant(1), decay, StepDecay(1.0), cosine):
+        assert isinstance(schedule(3), float) and repr(schedule).startswith(type(schedule).__name__)
 
 
-@pytest.mark.parametrize("optimizer, lr", [("sgd", 0.5), ("sgd_momentum", 0.1), ("adam", 0.02)])
-def test_train_learns_iris(optimizer, lr):
-    """Does every optimizer bring the loss down and reach high accuracy on the iris flowers?"""
-    X, y = iris()
-    params0 = init_two_layer(4, 16, 3, np.random.default_rng(0))
-    snapshot = {k: v.copy() for k, v in params0.items()}
-    params, history = train(params0, X, y, X, y, two_layer_loss_and_gradients, two_layer_predict,
-                            optimizer, {"learning_rate": lr}, num_epochs=15, batch_size=16,
-                            rng=np.random.default_rng(1), progress=False)
-    for name in params0:
-        np.testing.assert_array_equal(params0[name], snapshot[name])      # the start is kept
-    assert {k: len(v) for k, v in history.items()} == {
-        "loss": 15, "train_acc": 15, "val_acc": 15, "seconds": 15, "batch_loss": 15 * 10}
-    assert history["loss"][-1] < 0.5 * history["loss"][0]
-    assert history["train_acc"][-1] > 0.95
-    assert history["loss"][0] == pytest.approx(np.mean(history["batch_loss"][:10]))
-
-
-def test_train_equals_the_loop_it_describes():
-    """Is train the plain loop: minibatches from rng, one config per parameter kept across steps?"""
-    X, y = iris()
-    X, y = X[::3], y[::3]
-    params0 = init_two_layer(4, 6, 3, np.random.default_rng(4))
-    params, history = train(params0, X, y, X[:10], y[:10], two_layer_loss_and_gradients,
-                            two_layer_predict, adam, {"learning_rate": 0.01}, num_epochs=3,
-                            batch_size=8, rng=np.random.default_rng(5), progress=False)
-    rng = np.random.default_rng(5)
-    expected = dict(params0)
-    configs = {name: {"learning_rate": 0.01} for name in expected}
-    losses = []
-    for _ in range(3):
-        for X_batch, y_batch in minibatches(X, y, 8, rng):
-            loss, grads = two_layer_loss_and_gradients(X_batch, y_batch, expected)
-            losses.append(loss)
-            for name in expected:
-                expected[name], configs[name] = adam(expected[name], grads[name], configs[name])
-    for name in expected:
-        np.testing.assert_allclose(params[name], expected[name], rtol=1e-12)
-    np.testing.assert_allclose(history["batch_loss"], losses, rtol=1e-12)
-    assert history["val_acc"][-1] == pytest.approx(np.mean(two_layer_predict(X[:10], params) == y[:10]))
+def test_as_schedule_accepts_numbers_and_schedules_only():
+    """Is a number a Constant, a schedule itself, and a non-positive or non-number rate a ValueError?"""
+    assert isinstance(as_schedule(0.01), Constant) and as_schedule(0.01)(7) == 0.01
+    assert as_schedule(np.float64(0.5))(0) == 0.5
+    decay = ExponentialDecay(1.0, 0.9)
+    assert as_schedule(decay) is decay
+    for bad in (0, -1e-3, True, "0.1", None):
+        with pytest.raises(ValueError, match="lr"):
+            as_schedule(bad)

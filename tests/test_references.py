@@ -1,0 +1,375 @@
+"""Does every graded solution function compute what its reference in ``course.nn`` computes?
+
+``course/nn/references.py`` names, for every graded function of every lesson, the library function
+it is the reference of (or None: an exercise that stays in its lesson). This file runs each solution
+function, defined straight from the solution notebook's cells, and its reference on the same random
+inputs, and fails on the first disagreement: the solution and the library cannot drift apart.
+No kernel is started; only the definitions of each notebook are executed.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+from functools import lru_cache
+
+import numpy as np
+import pytest
+
+from autograder.lessons import lesson_ids, solution_path
+from course.nn import activations, dense, dropout, functional, init, losses, metrics, optim
+from course.nn.batches import minibatches
+from course.nn.model import FunctionModel, mlp, two_layer_net
+from course.nn.references import REFERENCES
+from course.nn.train import fit
+
+DEF_RE = re.compile(r"^def (\w+)\(", re.M)
+
+
+def _cells(lesson):
+    with open(solution_path(lesson), encoding="utf-8") as f:
+        return [c for c in json.load(f)["cells"] if c["cell_type"] == "code"]
+
+
+def _source(cell):
+    return cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
+
+
+def graded_functions(lesson):
+    """The names of the functions the solution cells of ``lesson`` define, in notebook order."""
+    names = []
+    for cell in _cells(lesson):
+        if cell.get("metadata", {}).get("nbgrader", {}).get("solution"):
+            names += DEF_RE.findall(_source(cell))
+    return names
+
+
+def _is_definition(node):
+    """Imports, functions, classes and UPPER_CASE constants: what later cells build on, nothing that runs long."""
+    if isinstance(node, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.ClassDef)):
+        return True
+    if isinstance(node, ast.Assign):
+        # Module constants like INITIALIZERS or LAYER_SIZES; single capitals (X, Z, N) are data.
+        return all(isinstance(t, ast.Name) and t.id.isupper() and len(t.id) > 1 for t in node.targets)
+    return False
+
+
+@lru_cache(maxsize=None)
+def solution(lesson):
+    """The namespace of the solution notebook's definitions (test cells and demos are not run)."""
+    namespace = {"__name__": f"solution_{lesson}"}
+    for cell in _cells(lesson):
+        if cell.get("metadata", {}).get("nbgrader", {}).get("grade"):
+            continue   # test cells
+        source = _source(cell)
+        if source.lstrip().startswith(("%", "!")):
+            continue
+        for node in ast.parse(source).body:
+            if not _is_definition(node):
+                continue
+            code = compile(ast.Module(body=[node], type_ignores=[]), f"<{lesson}>", "exec")
+            if isinstance(node, ast.Assign):
+                try:      # a constant built from the notebook's data (not executed here) is not needed
+                    exec(code, namespace)
+                except NameError:
+                    pass
+            else:
+                exec(code, namespace)
+    return namespace
+
+
+def close(actual, expected, rtol=1e-12, atol=1e-12):
+    np.testing.assert_allclose(np.asarray(actual, dtype=np.float64), np.asarray(expected, dtype=np.float64),
+                               rtol=rtol, atol=atol)
+
+
+def same_dicts(actual, expected, **tol):
+    assert sorted(actual) == sorted(expected)
+    for key in expected:
+        close(actual[key], expected[key], **tol)
+
+
+def rng(seed=0):
+    return np.random.default_rng(seed)
+
+
+def two_layer_params(seed=0, sizes=(5, 7, 3)):
+    return two_layer_net(*sizes, rng(seed)).params
+
+
+# -----------------------------------------------------------------------------------------------
+# One check per graded function with a reference: solution namespace `s` against the library.
+# -----------------------------------------------------------------------------------------------
+
+def check_softmax(s):
+    for Z in (rng(1).normal(scale=5, size=(4, 6)), np.array([[1000.0, -1000.0, 0.0]]), rng(2).normal(size=5)):
+        close(s["softmax"](Z), functional.softmax(Z))
+
+
+def check_dense(s):
+    g = rng(3)
+    X, W, b = g.normal(size=(4, 3)), g.normal(size=(3, 5)), g.normal(size=5)
+    close(s["dense"](X, W, b), dense.dense_forward(X, W, b)[0])
+
+
+def _elementwise(name, reference):
+    def check(s):
+        x = np.concatenate([rng(4).normal(scale=3, size=20), [-800.0, 0.0, 800.0]])
+        close(s[name](x), reference(x)[0] if isinstance(reference(x), tuple) else reference(x))
+    return check
+
+
+def _initializer(name, *args):
+    def check(s):
+        close(s[name](7, 4, *args, rng(5)), getattr(init, name)(7, 4, *args, rng(5)))
+    return check
+
+
+def check_zeros_init(s):
+    close(s["zeros_init"](3, 4), init.zeros_init(3, 4))
+
+
+def check_constant_init(s):
+    close(s["constant_init"](3, 4, 2), init.constant_init(3, 4, 2))
+
+
+def check_initialize_parameters(s):
+    for method in init.INITIALIZERS:
+        same_dicts(s["initialize_parameters"]((6, 5, 3), method, rng(6)), init.init_params((6, 5, 3), rng(6), method))
+
+
+def check_two_layer_forward(s):
+    X, params = rng(7).normal(size=(6, 5)), two_layer_params(8)
+    net = two_layer_net(5, 7, 3, None, params=params)
+    close(s["two_layer_forward"](X, params), functional.softmax(net.scores(X), axis=1))
+
+
+def check_predict(s):
+    X, params = rng(9).normal(size=(50, 5)), two_layer_params(10)
+    np.testing.assert_array_equal(s["predict"](X, params), two_layer_net(5, 7, 3, None, params=params).predict(X))
+
+
+def check_cross_entropy(s):
+    P = functional.softmax(rng(11).normal(scale=3, size=(6, 4)))
+    y = rng(12).integers(0, 4, size=6)
+    close(s["cross_entropy"](P, y), losses.cross_entropy(P, y))
+    close(s["cross_entropy"](P, np.eye(4)[y]), losses.cross_entropy(P, np.eye(4)[y]))
+
+
+def check_training_loss(s):
+    X, params = rng(13).normal(size=(6, 5)), two_layer_params(14)
+    y = rng(15).integers(0, 3, size=6)
+    P = functional.softmax(two_layer_net(5, 7, 3, None, params=params).scores(X), axis=1)
+    close(s["training_loss"](X, np.eye(3)[y], params), losses.cross_entropy(P, np.eye(3)[y]))
+
+
+def check_accuracy(s):
+    y_true, y_pred = rng(16).integers(0, 3, size=40), rng(17).integers(0, 3, size=40)
+    close(s["accuracy"](y_true, y_pred), metrics.accuracy(y_true, y_pred))
+
+
+def check_confusion_matrix(s):
+    y_true, y_pred = rng(18).integers(0, 4, size=40), rng(19).integers(0, 4, size=40)
+    np.testing.assert_array_equal(s["confusion_matrix"](y_true, y_pred, 5), metrics.confusion_matrix(y_true, y_pred, 5))
+
+
+def check_dense_backward(s):
+    g = rng(20)
+    X, W, b, dout = g.normal(size=(4, 3)), g.normal(size=(3, 5)), g.normal(size=5), g.normal(size=(4, 5))
+    cache = dense.dense_forward(X, W, b)[1]
+    for ours, ref in zip(s["dense_backward"](dout, cache), dense.dense_backward(dout, cache)):
+        close(ours, ref)
+
+
+def _backward(name):
+    def check(s):
+        g = rng(21)
+        x, dout = g.normal(scale=2, size=(5, 4)), g.normal(size=(5, 4))
+        forward = getattr(activations, name.replace("backward", "forward"))
+        cache = forward(x)[1]
+        close(s[name](dout, cache), getattr(activations, name)(dout, cache))
+    return check
+
+
+def check_softmax_cross_entropy(s):
+    scores, y = rng(22).normal(scale=4, size=(6, 5)), rng(23).integers(0, 5, size=6)
+    loss, dscores = s["softmax_cross_entropy"](scores, y)
+    ref_loss, ref_dscores = losses.softmax_cross_entropy(scores, y)
+    close(loss, ref_loss)
+    close(dscores, ref_dscores)
+
+
+def check_two_layer_loss(s):
+    X, y, params = rng(24).normal(size=(8, 5)), rng(25).integers(0, 3, size=8), two_layer_params(26)
+    for reg in (0.0, 0.1):
+        loss, grads = s["two_layer_loss"](X, y, params, reg=reg)
+        ref_loss, ref_grads = two_layer_net(5, 7, 3, None, reg=reg, params=params).loss(X, y)
+        close(loss, ref_loss)
+        same_dicts(grads, ref_grads)
+
+
+def _update_rule(name, config):
+    def check(s):
+        g = rng(27)
+        w, gradients = g.normal(size=(3, 4)), [g.normal(size=(3, 4)) for _ in range(5)]
+        ours, theirs = (w.copy(), dict(config)), (w.copy(), dict(config))
+        for dw in gradients:
+            ours = s[name](ours[0], dw, ours[1])
+            theirs = getattr(optim, name)(theirs[0], dw, theirs[1])
+        close(ours[0], theirs[0])
+    return check
+
+
+def check_minibatches(s):
+    X, y = np.arange(40.0).reshape(20, 2), np.arange(20)
+    for (Xa, ya), (Xb, yb) in zip(s["minibatches"](X, y, 6, rng(28)), minibatches(X, y, 6, rng(28)), strict=True):
+        np.testing.assert_array_equal(Xa, Xb)
+        np.testing.assert_array_equal(ya, yb)
+
+
+def check_train(s):
+    g = rng(29)
+    X = g.normal(size=(60, 4))
+    y = np.argmax(X @ g.normal(size=(4, 3)), axis=1)
+    params0 = two_layer_net(4, 8, 3, rng(30)).params
+    loss_and_grads = lambda X, y, p: two_layer_net(4, 8, 3, None, params=p, copy=False).loss(X, y)   # noqa: E731
+    scores = lambda X, p: two_layer_net(4, 8, 3, None, params=p, copy=False).loss(X)   # noqa: E731
+    predict = lambda X, p: np.argmax(scores(X, p), axis=1)   # noqa: E731
+    for optimizer in ("sgd", "sgd_momentum", "adam"):
+        params, history = s["train"](params0, X[:45], y[:45], X[45:], y[45:], loss_and_grads, predict,
+                                     s[optimizer], {"lr": 0.05}, num_epochs=3, batch_size=8, rng=rng(31),
+                                     progress=False)
+        model = FunctionModel(params0, loss_and_grads, scores)
+        ref = fit(model, (X[:45], y[:45], X[45:], y[45:]), num_epochs=3, batch_size=8, optimizer=optimizer,
+                  lr=0.05, rng=rng(31), eval_size=None, progress=False)
+        same_dicts(params, model.params)
+        for key in ("loss", "batch_loss", "train_acc", "val_acc"):
+            close(history[key], ref[key])
+
+
+def check_init_deep(s):
+    for method in init.INIT_METHODS:
+        same_dicts(s["init_deep"]((6, 5, 4, 3), rng(32), method), init.init_params((6, 5, 4, 3), rng(32), method))
+
+
+def check_dropout_forward(s):
+    x = rng(33).normal(size=(6, 7))
+    for p, train in ((0.3, True), (0.0, True), (0.5, False)):
+        out, mask = s["dropout_forward"](x, p, train, rng(34))
+        ref_out, ref_mask = dropout.dropout_forward(x, p, train, rng(34))
+        close(out, ref_out)
+        assert (mask is None) == (ref_mask is None)
+
+
+def check_dropout_backward(s):
+    x, dout = rng(35).normal(size=(6, 7)), rng(36).normal(size=(6, 7))
+    mask = dropout.dropout_forward(x, 0.4, True, rng(37))[1]
+    close(s["dropout_backward"](dout, mask), dropout.dropout_backward(dout, mask))
+    close(s["dropout_backward"](dout, None), dout)
+
+
+SIZES = (6, 5, 4, 3)
+
+
+def _deep_case(seed):
+    g = rng(seed)
+    return g.normal(size=(9, SIZES[0])), g.integers(0, SIZES[-1], size=9), init.init_params(SIZES, rng(seed + 1))
+
+
+def check_deep_forward(s):
+    X, _, params = _deep_case(38)
+    for activation in activations.ACTIVATIONS:
+        scores, caches = s["deep_forward"](X, params, activation)
+        close(scores, mlp(SIZES, None, activation, params=params).scores(X))
+        assert len(caches) == len(SIZES) - 1
+
+
+def check_deep_backward(s):
+    X, y, params = _deep_case(39)
+    for activation in activations.ACTIVATIONS:
+        scores, caches = s["deep_forward"](X, params, activation)
+        grads = s["deep_backward"](losses.softmax_cross_entropy(scores, y)[1], caches)
+        same_dicts(grads, mlp(SIZES, None, activation, params=params).loss(X, y)[1])
+
+
+def check_l2_penalty(s):
+    params = init.init_params(SIZES, rng(40))
+    close(s["l2_penalty"](params, 0.3), losses.l2_penalty(params, 0.3))
+
+
+def check_deep_loss(s):
+    X, y, params = _deep_case(41)
+    for reg, p in ((0.0, 0.0), (0.05, 0.0), (0.05, 0.4)):
+        loss, grads = s["deep_loss"](X, y, params, reg, p, True, rng(42), "tanh")
+        ref_loss, ref_grads = mlp(SIZES, rng(42), "tanh", dropout=p, reg=reg, params=params).loss(X, y)
+        close(loss, ref_loss)
+        same_dicts(grads, ref_grads)
+
+
+CHECKS = {
+    ("01_softmax", "softmax"): check_softmax,
+    ("02_dense_layers", "dense"): check_dense,
+    ("02_dense_layers", "relu"): _elementwise("relu", activations.relu_forward),
+    ("02_dense_layers", "leaky_relu"): _elementwise("leaky_relu", activations.leaky_relu_forward),
+    ("02_dense_layers", "sigmoid"): _elementwise("sigmoid", functional.sigmoid),
+    ("02_dense_layers", "tanh"): _elementwise("tanh", activations.tanh_forward),
+    ("02_dense_layers", "elu"): _elementwise("elu", activations.elu_forward),
+    ("03_initialization", "zeros_init"): check_zeros_init,
+    ("03_initialization", "constant_init"): check_constant_init,
+    ("03_initialization", "normal_init"): _initializer("normal_init", 0.3),
+    ("03_initialization", "xavier_uniform"): _initializer("xavier_uniform"),
+    ("03_initialization", "xavier_normal"): _initializer("xavier_normal"),
+    ("03_initialization", "he_normal"): _initializer("he_normal"),
+    ("03_initialization", "lecun_normal"): _initializer("lecun_normal"),
+    ("03_initialization", "initialize_parameters"): check_initialize_parameters,
+    ("04_one_hot_and_forward", "two_layer_forward"): check_two_layer_forward,
+    ("04_one_hot_and_forward", "predict"): check_predict,
+    ("05_cross_entropy_and_prediction", "cross_entropy"): check_cross_entropy,
+    ("05_cross_entropy_and_prediction", "training_loss"): check_training_loss,
+    ("05_cross_entropy_and_prediction", "accuracy"): check_accuracy,
+    ("05_cross_entropy_and_prediction", "confusion_matrix"): check_confusion_matrix,
+    ("06_backpropagation", "dense_backward"): check_dense_backward,
+    ("06_backpropagation", "relu_backward"): _backward("relu_backward"),
+    ("06_backpropagation", "sigmoid_backward"): _backward("sigmoid_backward"),
+    ("06_backpropagation", "tanh_backward"): _backward("tanh_backward"),
+    ("06_backpropagation", "softmax_cross_entropy"): check_softmax_cross_entropy,
+    ("06_backpropagation", "two_layer_loss"): check_two_layer_loss,
+    ("07_optimizers", "sgd"): _update_rule("sgd", {"lr": 0.1}),
+    ("07_optimizers", "sgd_momentum"): _update_rule("sgd_momentum", {"lr": 0.1, "momentum": 0.8}),
+    ("07_optimizers", "adam"): _update_rule("adam", {"lr": 0.01, "beta1": 0.8, "beta2": 0.99}),
+    ("07_optimizers", "minibatches"): check_minibatches,
+    ("07_optimizers", "train"): check_train,
+    ("08_deep_networks", "init_deep"): check_init_deep,
+    ("08_deep_networks", "dropout_forward"): check_dropout_forward,
+    ("08_deep_networks", "dropout_backward"): check_dropout_backward,
+    ("08_deep_networks", "deep_forward"): check_deep_forward,
+    ("08_deep_networks", "deep_backward"): check_deep_backward,
+    ("08_deep_networks", "l2_penalty"): check_l2_penalty,
+    ("08_deep_networks", "deep_loss"): check_deep_loss,
+}
+
+PAIRS = [(lesson, name) for lesson, table in REFERENCES.items() for name, ref in table.items() if ref]
+
+
+def test_every_lesson_and_graded_function_is_in_the_table():
+    """Does references.py list every lesson and exactly the functions its solution cells grade?"""
+    assert sorted(REFERENCES) == sorted(lesson_ids()), "add the new lesson to course/nn/references.py"
+    for lesson in lesson_ids():
+        assert sorted(REFERENCES[lesson]) == sorted(graded_functions(lesson)), (
+            f"{lesson}: course/nn/references.py lists {sorted(REFERENCES[lesson])}, the solution cells "
+            f"define {sorted(graded_functions(lesson))}")
+
+
+def test_every_reference_has_an_agreement_check():
+    """Is there a check below for every graded function that names a library reference (and no stale one)?"""
+    assert sorted(PAIRS) == sorted(CHECKS)
+
+
+@pytest.mark.parametrize("lesson, name", PAIRS, ids=[f"{lesson[:2]}-{name}" for lesson, name in PAIRS])
+def test_solution_agrees_with_its_reference(lesson, name):
+    """Does the solution's graded function compute what its course.nn reference computes?"""
+    namespace = solution(lesson)
+    assert name in namespace, f"{lesson}: the solution cells no longer define {name}"
+    with np.errstate(all="ignore"):
+        CHECKS[(lesson, name)](namespace)
