@@ -20,7 +20,7 @@ from pathlib import Path
 from autograder import status as st
 from autograder.coursedir import STATE
 from autograder.lessons import LessonError
-from autograder.sandbox import Limits
+from autograder.sandbox import Limits, sweep_slots
 from autograder.worker import Job
 
 GRADER_VERSION = "1"   # change it when grading itself changes: every submission is then graded again
@@ -190,4 +190,8 @@ def autograde(course, lesson, workers=1, limits=None, force=False, students=None
         _run_pool(jobs, workers, on_done)
     finally:
         bar.close()
+        # every worker has exited and killed its kernels; make sure no student code outlives the batch
+        for index, pids in sweep_slots().items():
+            log(f"warning: {len(pids)} process(es) were still running in sandbox slot {index} after "
+                f"its worker exited (pids {', '.join(map(str, pids))}); they were killed")
     return results

@@ -241,6 +241,12 @@ class _Cgroups:
         for d in set(self.dirs.values()):
             d.mkdir(parents=True, exist_ok=True)
 
+    @staticmethod
+    def exists(version, slot):
+        base = Path("/sys/fs/cgroup")
+        d = base / "pids" / CGROUP_NAME if version == "v1" else base / CGROUP_NAME
+        return (d / f"slot-{slot}").is_dir()
+
     def procs_files(self):
         return sorted({str(d / "cgroup.procs") for d in self.dirs.values()})
 
@@ -413,11 +419,16 @@ class Slot:
                 "memory_peak": now["memory_peak"]}
 
     def kill_all(self):
-        """Kill every process left in this slot (cgroup members, and the slot uid's processes)."""
+        """Kill every process left in this slot (cgroup members, and the slot uid's processes).
+
+        Returns True when nothing is left running.
+        """
+        gone = True
         if self.cgroups:
-            self.cgroups.kill_all()
+            gone = self.cgroups.kill_all()
         if self.support.switch_user:
-            _kill_uid(self.uid)
+            gone = not _kill_uid(self.uid) and gone
+        return gone
 
     def release(self):
         self.kill_all()
@@ -431,29 +442,80 @@ class Slot:
             self._lock_fd = None
 
 
-def _kill_uid(uid):
-    """SIGKILL every process whose real uid is ``uid`` (a slot uid is used by nothing but its sandbox)."""
+def _uid_processes(uid):
+    """Pids of the live processes (zombies aside) whose real uid is ``uid``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            status = (entry / "status").read_text()
+            real_uid = int(status.split("\nUid:", 1)[1].split()[0])
+            state = status.split("\nState:", 1)[1].split()[0]
+        except (OSError, IndexError, ValueError):
+            continue   # not a process any more, or not one we may read
+        if real_uid == uid and state != "Z":
+            found.append(int(entry.name))
+    return found
+
+
+def _kill_uid(uid, wait=10.0):
+    """SIGKILL every process whose real uid is ``uid`` until none is left (or ``wait`` s have passed).
+
+    A slot's uid is used by nothing but its sandbox. Returns the pids still alive at the end (a killed
+    process can take a moment to exit on a loaded machine; one that outlives ``wait`` is reported).
+    """
     if uid == 0:
-        return
-    for _ in range(50):
-        found = False
-        for entry in Path("/proc").iterdir():
-            if not entry.name.isdigit():
-                continue
+        return []
+    deadline = time.monotonic() + wait
+    while True:
+        found = _uid_processes(uid)
+        if not found or time.monotonic() > deadline:
+            return found
+        for pid in found:
             try:
-                status = (entry / "status").read_text()
-                real_uid = int(status.split("\nUid:", 1)[1].split()[0])
-            except (OSError, IndexError, ValueError):
-                continue
-            if real_uid == uid:
-                found = True
-                try:
-                    os.kill(int(entry.name), signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-        if not found:
-            return
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
         time.sleep(0.02)
+
+
+def sweep_slots(indices=range(MAX_SLOTS), sup=None):
+    """Kill whatever sandboxes left running in the slots ``indices`` that no grader holds now.
+
+    The batch's main process calls this after its workers have exited: a worker kills its kernel after
+    every submission, and this is the second line, so that no student code outlives the batch even if
+    a worker was itself killed. A slot another grading run holds at that moment is skipped (its
+    kernel is that run's). Returns {slot index: pids found running}, for the slots where any were.
+    """
+    sup = sup or support()
+    locks = state_dir() / "locks"
+    left = {}
+    for index in sorted(set(indices)):
+        try:
+            fd = os.open(locks / f"slot-{index}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError:
+            continue
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                continue   # another grading run took this slot since: leave its kernel alone
+            found = []
+            if sup.cgroup and _Cgroups.exists(sup.cgroup, index):
+                cgroups = _Cgroups(sup.cgroup, index)
+                found += cgroups.pids()
+                cgroups.kill_all()
+                cgroups.remove()
+            if sup.switch_user:
+                uid = UID_BASE + index
+                found += _uid_processes(uid)
+                _kill_uid(uid)
+            if found:
+                left[index] = sorted(set(found))
+        finally:
+            os.close(fd)
+    return left
 
 
 # ---------------------------------------------------------------------------------------------

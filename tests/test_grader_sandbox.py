@@ -9,6 +9,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import nbformat
@@ -16,7 +17,7 @@ import pytest
 
 from autograder import status as st
 from autograder.execute import SandboxedExecute
-from autograder.sandbox import HOME, Limits, Sandbox, Slot, support
+from autograder.sandbox import HOME, Limits, Sandbox, Slot, support, sweep_slots
 from conftest import ROOT, live_processes
 
 SUPPORT = support()
@@ -151,6 +152,34 @@ def test_writes_do_not_survive_and_nothing_keeps_running(slot, tmp_path):
     assert out == ["written\n", "started\n"]
     assert not any(Path(d, marker).exists() for d in ["/tmp", HOME, Path.home(), "/var/tmp"])
     assert live_processes([slot.uid]) == []
+
+
+def test_sweep_kills_what_a_lost_worker_left_and_spares_held_slots():
+    """After a worker died without cleaning up, does sweep_slots kill and report what runs under its
+    free slot, and leave alone a slot another grading run still holds?"""
+    lost, held = Slot.claim(), Slot.claim()
+    procs = {}
+    try:
+        for s in (lost, held):
+            procs[s.index] = subprocess.Popen(["setpriv", f"--reuid={s.uid}", f"--regid={s.gid}",
+                                               "--clear-groups", "sleep", "600"])
+        deadline = time.monotonic() + 30
+        while len(live_processes([lost.uid, held.uid])) < 2:   # until setpriv has become `sleep`
+            assert time.monotonic() < deadline and all(p.poll() is None for p in procs.values())
+            time.sleep(0.01)
+        os.close(lost._lock_fd)            # the worker is gone: its lock is free, its process is not
+        lost._lock_fd = None
+        left = sweep_slots([lost.index, held.index])
+        assert left == {lost.index: [procs[lost.index].pid]}
+        assert procs[lost.index].wait(timeout=10) == -9
+        assert procs[held.index].poll() is None and live_processes([held.uid]) == [
+            (procs[held.index].pid, "sleep 600")]
+    finally:
+        held.release()
+        lost.release()
+        for proc in procs.values():
+            proc.kill()
+            proc.wait()
 
 
 def test_sandbox_command_says_what_is_enforced():
