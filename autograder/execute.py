@@ -19,19 +19,20 @@ from time import monotonic
 
 import nbformat
 from jupyter_client.kernelspec import KernelSpec
-from jupyter_client.manager import AsyncKernelManager
 from jupyter_core.utils import ensure_async
 from nbclient.exceptions import DeadKernelError
 from nbgrader.preprocessors import Execute
 from traitlets import Any
 
 from autograder import status as st
+from autograder.kernelclient import SlicedKernelManager
 
 GRACE = 5.0   # seconds an interrupted kernel gets to become responsive again before it is killed
 
 
-class SandboxKernelManager(AsyncKernelManager):
-    """A Python kernel started inside a :class:`~autograder.sandbox.Sandbox`, over ipc sockets."""
+class SandboxKernelManager(SlicedKernelManager):
+    """A Python kernel started inside a :class:`~autograder.sandbox.Sandbox`, over ipc sockets (its client's
+    waits are sliced: see ``kernelclient.py``)."""
 
     sandbox = Any(None)
 

@@ -19,3 +19,6 @@ c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 # Grading runs every cell; none should come close to this (graded cells take well under a second).
 c.ExecutePreprocessor.timeout = 120
 c.Execute.interrupt_on_timeout = True
+# nbgrader's own execution (validate, and autograde outside `course-grade`) waits for replies in short
+# slices too, so that a missed ZeroMQ wake-up cannot turn a finished cell into a timeout (kernelclient.py).
+c.Execute.kernel_manager_class = "autograder.kernelclient.SlicedKernelManager"
