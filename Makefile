@@ -46,7 +46,7 @@ data:
 	$(BIN)/python -m course.data
 
 test:
-	$(BIN)/python -m pytest -n $(WORKERS) --dist loadgroup
+	COURSE_NO_SKIPS=1 $(BIN)/python -m pytest -n $(WORKERS) --dist loadgroup
 
 check: lint
 	$(BIN)/python -m pytest -m "not notebooks and not browser"

@@ -5,6 +5,7 @@ Usage (from the project root)::
     .venv/bin/python benchmarks/train_fashion_mnist.py                  # lesson 07's model
     .venv/bin/python benchmarks/train_fashion_mnist.py --model two_layer --epochs 10 --seed 1
     .venv/bin/python benchmarks/train_fashion_mnist.py --model deep     # lesson 08's deep network
+    .venv/bin/python benchmarks/train_fashion_mnist.py --model lenet5   # lesson 09's LeNet-5
     .venv/bin/python benchmarks/train_fashion_mnist.py --list           # the models available
 
 The data: the 60,000 training images are split into 55,000 for training and 5,000 for validation
@@ -33,9 +34,10 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))   # run from anywhere in the repo
 
 from course.data import load_fashion_mnist  # noqa: E402
-from course.nn.model import mlp, two_layer_net  # noqa: E402
+from course.nn.augment import flip_images  # noqa: E402
+from course.nn.model import Augmented, lenet5, mlp, two_layer_net  # noqa: E402
 from course.nn.optim import UPDATE_RULES  # noqa: E402
-from course.nn.schedules import ExponentialDecay  # noqa: E402
+from course.nn.schedules import CosineDecay, ExponentialDecay  # noqa: E402
 from course.nn.train import fit, split_validation  # noqa: E402
 
 NUM_VAL = 5_000
@@ -80,7 +82,19 @@ def build_deep(args, data, rng):
                  f"deep network {'-'.join(map(str, sizes))}, dropout 0.2, L2 1e-5 (lesson 08)")
 
 
-MODELS = {"two_layer": build_two_layer, "deep": build_deep}
+def build_lenet5(args, data, rng):
+    """Lesson 09: LeNet-5 (6@5x5 'same', pool, 16@5x5, pool, 120, 84, 10), mirrored batches, Adam cosine, batch 128."""
+    epochs = 2 if args.quick else (args.epochs or DEFAULT_EPOCHS["lenet5"])
+    # Half of each training batch mirrored left-right (the images come as rows of 784 pixels here).
+    net = Augmented(lenet5(rng, dtype=_dtype(args)), lambda X, g: flip_images(X, g, image_shape=(28, 28)),
+                    rng=np.random.default_rng(args.seed + 1))
+    lr = CosineDecay(2e-3 if args.lr is None else args.lr, epochs, lr_min=2e-5)
+    return Model(net, args.optimizer or "adam", lr, args.batch_size or 128,
+                 "LeNet-5 (6@5x5 same, pool, 16@5x5, pool, 120, 84, 10), ReLU, He, flips (lesson 09)")
+
+
+MODELS = {"two_layer": build_two_layer, "deep": build_deep, "lenet5": build_lenet5}
+DEFAULT_EPOCHS = {"deep": 20, "lenet5": 20}   # the others: 10
 
 
 def limit_blas_threads(num_threads):
@@ -105,7 +119,7 @@ def parse_args(argv=None):
                         help="which model to train (default: two_layer, lesson 07)")
     parser.add_argument("--list", action="store_true", help="list the models and exit")
     parser.add_argument("--epochs", type=int, default=None,
-                        help="passes over the training data (default: 10 for two_layer, 20 for deep)")
+                        help="passes over the training data (default: 10 for two_layer, 20 for deep and lenet5)")
     parser.add_argument("--num-hiddens", type=int, default=50, help="hidden units (50)")
     parser.add_argument("--optimizer", choices=sorted(UPDATE_RULES), default=None,
                         help="update rule (default: the model's own, adam for two_layer)")
@@ -133,7 +147,7 @@ def main(argv=None):
     data = load_fashion_mnist(flatten=True)
     load_seconds = time.perf_counter() - start
     split = split_validation(data.X_train, data.y_train, NUM_VAL)
-    epochs = args.epochs or (20 if args.model == "deep" else 10)
+    epochs = args.epochs or DEFAULT_EPOCHS.get(args.model, 10)
     if args.quick:
         split.X_train, split.y_train, epochs = split.X_train[:5_000], split.y_train[:5_000], 2
 

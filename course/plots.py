@@ -109,3 +109,46 @@ def training_curves(ax, history, keys=None, xlabel="epoch", title=None):
     ax.grid(alpha=0.3)
     if title:
         ax.set_title(title)
+
+
+def feature_map_grid(fig, maps, title=None, num_cols=None, cmap="viridis", shared_scale=True):
+    """Draw feature maps on ``fig``: a grid of images for (C, H, W) maps, a bar chart for a (D,) vector.
+
+    Parameters
+    ----------
+    fig : an empty matplotlib Figure
+    maps : (C, H, W) feature maps of one image (C images in a grid), or (D,) activations (bars)
+    title : the figure's title
+    num_cols : images per row (default: up to 8)
+    cmap : colour map of the images
+    shared_scale : one colour scale for all maps (True), so that strong and weak maps can be compared
+
+    Returns
+    -------
+    axes : list of the Axes drawn
+    """
+    maps = np.asarray(maps, dtype=float)
+    if maps.ndim == 1:
+        ax = fig.add_subplot(1, 1, 1)
+        ax.bar(np.arange(len(maps)), maps, color="tab:blue", width=1.0)
+        ax.set_xlim(-0.5, len(maps) - 0.5)
+        ax.set_xlabel("unit")
+        ax.grid(alpha=0.3)
+        axes = [ax]
+    elif maps.ndim == 3:
+        num_cols = num_cols or min(8, len(maps))
+        num_rows = -(-len(maps) // num_cols)
+        low, high = (maps.min(), maps.max()) if shared_scale else (None, None)
+        axes = []
+        for k, fmap in enumerate(maps):
+            ax = fig.add_subplot(num_rows, num_cols, k + 1)
+            ax.imshow(fmap, cmap=cmap, vmin=low, vmax=high, interpolation="nearest")
+            ax.set_title(str(k), fontsize=8)
+            ax.set_xticks([])
+            ax.set_yticks([])
+            axes.append(ax)
+    else:
+        raise ValueError(f"feature_map_grid: maps must be (C, H, W) or (D,), got shape {maps.shape}")
+    if title:
+        fig.suptitle(title, fontsize=10)
+    return axes

@@ -25,6 +25,7 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
 from autograder.grading import autograde
+from autograder.kernelclient import SlicedKernelManager
 from autograder.lessons import LESSONS, SOLUTIONS, lesson_ids, lesson_path, solution_path
 from autograder.release import generate
 
@@ -101,6 +102,7 @@ def executed(lesson, scratch):
     def run():
         nb = nbformat.read(solution_path(lesson), as_version=4)
         client = NotebookClient(nb, timeout=CELL_TIMEOUT, kernel_name="python3", store_widget_state=True,
+                                kernel_manager_class=SlicedKernelManager,
                                 resources={"metadata": {"path": str(SOLUTIONS / lesson)}})
         nb.cells.append(nbformat.v4.new_code_cell(EXERCISE_WIDGETS))
         try:

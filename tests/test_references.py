@@ -373,3 +373,138 @@ def test_solution_agrees_with_its_reference(lesson, name):
     assert name in namespace, f"{lesson}: the solution cells no longer define {name}"
     with np.errstate(all="ignore"):
         CHECKS[(lesson, name)](namespace)
+
+
+# --- lesson 09: convolution, pooling, flatten, LeNet-5, batch norm ------------------------------
+
+from course.nn import batchnorm, conv, pool, reshape  # noqa: E402 - the lesson 09 checks, kept together
+from course.nn.model import lenet5  # noqa: E402
+
+CONV_CASES = [((2, 3, 7, 8), (4, 3, 3, 3), 1, 1), ((2, 1, 9, 9), (2, 1, 5, 5), 2, 2),
+              ((3, 2, 6, 5), (3, 2, 2, 2), 3, 0), ((2, 6, 14, 14), (16, 6, 5, 5), 1, 0)]
+
+
+def _conv_case(seed, X_shape, W_shape):
+    g = rng(seed)
+    return g.normal(size=X_shape), g.normal(size=W_shape), g.normal(size=W_shape[0])
+
+
+def check_conv_output_size(s):
+    for size, kernel, stride, pad in ((28, 5, 1, 2), (14, 5, 1, 0), (7, 3, 2, 1), (8, 3, 3, 0), (5, 5, 1, 0)):
+        assert s["conv_output_size"](size, kernel, stride, pad) == conv.conv_output_size(size, kernel, stride, pad)
+
+
+def _conv_forward(name, reference):
+    def check(s):
+        for k, (X_shape, W_shape, stride, pad) in enumerate(CONV_CASES):
+            X, W, b = _conv_case(43 + k, X_shape, W_shape)
+            close(s[name](X, W, b, stride, pad)[0], reference(X, W, b, stride, pad)[0])
+    return check
+
+
+def check_conv_backward(s):
+    for k, (X_shape, W_shape, stride, pad) in enumerate(CONV_CASES):
+        X, W, b = _conv_case(47 + k, X_shape, W_shape)
+        out, cache = s["conv_forward"](X, W, b, stride, pad)
+        ref_out, ref_cache = conv.conv_forward(X, W, b, stride, pad)
+        dout = rng(51 + k).normal(size=ref_out.shape)
+        for ours, ref in zip(s["conv_backward"](dout, cache), conv.conv_backward(dout, ref_cache)):
+            close(ours, ref)
+
+
+def _pool_input(seed):
+    X = np.round(rng(seed).normal(size=(3, 4, 8, 6)), 0)   # rounded: windows with ties
+    X[:, :, :4] = 0.0                                       # and a flat background
+    return X
+
+
+def check_maxpool_forward(s):
+    X = _pool_input(52)
+    close(s["maxpool_forward"](X)[0], pool.maxpool_forward(X)[0])
+
+
+def check_maxpool_backward(s):
+    X = _pool_input(53)
+    dout = rng(54).normal(size=(3, 4, 4, 3))
+    close(s["maxpool_backward"](dout, s["maxpool_forward"](X)[1]),
+          pool.maxpool_backward(dout, pool.maxpool_forward(X)[1]))
+
+
+def check_flatten_forward(s):
+    X = rng(55).normal(size=(4, 3, 2, 5))
+    close(s["flatten_forward"](X)[0], reshape.flatten_forward(X)[0])
+
+
+def check_flatten_backward(s):
+    X, dout = rng(56).normal(size=(4, 3, 2, 5)), rng(57).normal(size=(4, 30))
+    close(s["flatten_backward"](dout, s["flatten_forward"](X)[1]), reshape.flatten_backward(dout, X.shape))
+
+
+def _lenet5_case(seed):
+    net = lenet5(rng(seed), dtype=np.float64)
+    params = {name: value + rng(seed + 1).normal(scale=0.05, size=value.shape) if name.startswith("b") else value
+              for name, value in net.params.items()}
+    return rng(seed + 2).random((5, 1, 28, 28)), rng(seed + 3).integers(0, 10, size=5), params
+
+
+def check_lenet5_forward(s):
+    X, _, params = _lenet5_case(58)
+    close(s["lenet5_forward"](X, params)[0], lenet5(None, dtype=np.float64, params=params).scores(X))
+
+
+def check_lenet5_loss(s):
+    X, y, params = _lenet5_case(62)
+    for reg in (0.0, 0.01):
+        loss, grads = s["lenet5_loss"](X, y, params, reg)
+        ref_loss, ref_grads = lenet5(None, dtype=np.float64, reg=reg, params=params).loss(X, y)
+        close(loss, ref_loss)
+        same_dicts(grads, ref_grads, rtol=1e-9, atol=1e-12)
+
+
+def _bn_case(seed, shape):
+    g = rng(seed)
+    return g.normal(loc=2.0, scale=3.0, size=shape), g.normal(size=shape[1]), g.normal(size=shape[1])
+
+
+def check_batchnorm_forward(s):
+    for shape in ((8, 5), (4, 3, 3, 2)):
+        x, gamma, beta = _bn_case(66, shape)
+        ours, ref = {"mode": "train", "momentum": 0.8}, {"mode": "train", "momentum": 0.8}
+        for _ in range(2):
+            close(s["batchnorm_forward"](x, gamma, beta, ours)[0],
+                  batchnorm.batchnorm_forward(x, gamma, beta, ref)[0])
+        close(ours["running_mean"], ref["running_mean"])
+        close(ours["running_var"], ref["running_var"])
+        ours["mode"] = ref["mode"] = "test"
+        close(s["batchnorm_forward"](x[:2], gamma, beta, ours)[0],
+              batchnorm.batchnorm_forward(x[:2], gamma, beta, ref)[0])
+
+
+def check_batchnorm_backward(s):
+    for shape in ((8, 5), (4, 3, 3, 2)):
+        x, gamma, beta = _bn_case(67, shape)
+        dout = rng(68).normal(size=shape)
+        for mode in ("train", "test"):
+            def bn_param(mode=mode, shape=shape):
+                return {"mode": mode, "running_mean": np.full(shape[1], 0.5), "running_var": np.full(shape[1], 2.0)}
+            ours_param, ref_param = bn_param(), bn_param()
+            cache = s["batchnorm_forward"](x, gamma, beta, ours_param)[1]
+            ref_cache = batchnorm.batchnorm_forward(x, gamma, beta, ref_param)[1]
+            for ours, ref in zip(s["batchnorm_backward"](dout, cache), batchnorm.batchnorm_backward(dout, ref_cache)):
+                close(ours, ref, rtol=1e-10, atol=1e-12)
+
+
+CHECKS.update({
+    ("09_lenet5", "conv_output_size"): check_conv_output_size,
+    ("09_lenet5", "conv_forward_naive"): _conv_forward("conv_forward_naive", conv.conv_forward_naive),
+    ("09_lenet5", "conv_forward"): _conv_forward("conv_forward", conv.conv_forward),
+    ("09_lenet5", "conv_backward"): check_conv_backward,
+    ("09_lenet5", "maxpool_forward"): check_maxpool_forward,
+    ("09_lenet5", "maxpool_backward"): check_maxpool_backward,
+    ("09_lenet5", "flatten_forward"): check_flatten_forward,
+    ("09_lenet5", "flatten_backward"): check_flatten_backward,
+    ("09_lenet5", "lenet5_forward"): check_lenet5_forward,
+    ("09_lenet5", "lenet5_loss"): check_lenet5_loss,
+    ("09_lenet5", "batchnorm_forward"): check_batchnorm_forward,
+    ("09_lenet5", "batchnorm_backward"): check_batchnorm_backward,
+})

@@ -7,12 +7,17 @@ Where things go (one idea per module; every layer follows one contract,
     dense.py        dense_forward / dense_backward (lessons 02, 06)
     activations.py  ReLU, leaky ReLU, ELU, tanh, sigmoid as layers; pick one by name (lessons 02, 06)
     dropout.py      inverted dropout (lesson 08)
+    conv.py         convolution: naive loops, im2col / col2im, the fast row-shift version (lesson 09)
+    pool.py         2 x 2 max pooling, the gradient to one maximum per window (lesson 09)
+    reshape.py      flatten (and reshape) between feature maps and dense layers (lesson 09)
+    batchnorm.py    batch normalization, training and inference statistics (lesson 09)
+    augment.py      data augmentation: random left-right flips (lesson 09)
     init.py         the initializers and init_params (lesson 03)
     losses.py       cross_entropy (05), softmax_cross_entropy (06), l2_penalty (08)
     metrics.py      accuracy, confusion_matrix (lesson 05)
     optim.py        update rules sgd, sgd_momentum, adam: update(w, dw, config) -> (next_w, config) (07)
     batches.py      minibatches (lesson 07)
-    model.py        layer objects, Sequential, FunctionModel, the mlp / two_layer_net presets
+    model.py        layer objects, Sequential, FunctionModel, Augmented, the mlp / two_layer_net / lenet5 presets
     train.py        split_validation and the one training loop, fit(model, data, ...)
     schedules.py    learning-rate schedules (Constant, ExponentialDecay, StepDecay, CosineDecay)
     io.py           save_params / load_params (.npz)

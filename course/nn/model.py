@@ -254,3 +254,210 @@ def two_layer_net(num_inputs, num_hiddens, num_outputs, rng, reg=0.0, scale=None
     """The two-layer ReLU network of lessons 04-07: dense -> ReLU -> dense, He init (or std ``scale``)."""
     init = "he_normal" if scale is None else (lambda fan_in, fan_out, g: normal_init(fan_in, fan_out, scale, g))
     return mlp((num_inputs, num_hiddens, num_outputs), rng, "relu", 0.0, reg, init, dtype, params, copy)
+
+
+# --- Convolutional layers (lesson 09) ------------------------------------------------------------
+# Images are (N, C, H, W) everywhere (see course.nn.conv for why). Weights are named "W{index}" and
+# biases "b{index}" like the dense layers', so the L2 penalty and the optimizers treat them alike.
+
+from course.nn import batchnorm as _batchnorm  # noqa: E402 - the lesson 09 layers, kept together here
+from course.nn import conv as _conv  # noqa: E402
+from course.nn import pool as _pool  # noqa: E402
+from course.nn import reshape as _reshape  # noqa: E402
+
+__all__ += ["Conv2D", "MaxPool2D", "Flatten", "BatchNorm", "lenet5"]
+
+INFERENCE_CHUNK = 1_024   # images per convolution at test time: bounds the patch matrix to ~100 MB
+
+
+class Conv2D:
+    """A convolution with ``num_filters`` filters of ``kernel_size`` x ``kernel_size`` over ``in_channels``.
+
+    ``pad`` is a number of zeros on every side, or "same" (stride 1, odd kernel: the output keeps the
+    input's size) or "valid" (no padding). Weights (F, C, K, K) are drawn like a dense layer's from
+    the (C K K, F) matrix the convolution multiplies its patches by (``init``: a name in INITIALIZERS
+    or a callable), so He's fan-in is C K K. ``input_shape`` (C, H, W), for a first layer, reads each
+    sample of the input (rows of pixels, (H, W) images) as a (C, H, W) image.
+    """
+
+    def __init__(self, in_channels, num_filters, kernel_size, stride=1, pad="valid", init="he_normal",
+                 input_shape=None):
+        self.in_channels, self.num_filters, self.kernel_size = int(in_channels), int(num_filters), int(kernel_size)
+        self.stride, self.init = int(stride), init
+        if pad == "same":
+            if self.stride != 1:
+                raise ValueError("'same' padding is defined here for stride 1 only")
+            pad = _conv.same_padding(self.kernel_size)
+        self.pad = 0 if pad == "valid" else int(pad)
+        self.input_shape = None if input_shape is None else tuple(int(s) for s in input_shape)
+        self.names, self.workspace = None, _conv.Workspace()
+
+    def build(self, index, rng, dtype):
+        """Name the parameters "W{index}" (F, C, K, K) and "b{index}" (F,) and draw them (rng None: empty)."""
+        self.names = (f"W{index}", f"b{index}")
+        C, F, K = self.in_channels, self.num_filters, self.kernel_size
+        if rng is None:
+            W = np.empty((F, C, K, K), dtype=dtype)
+        else:
+            init = INITIALIZERS[self.init] if isinstance(self.init, str) else self.init
+            W = np.asarray(init(C * K * K, F, rng), dtype=dtype).T.reshape(F, C, K, K)
+        return {self.names[0]: np.ascontiguousarray(W), self.names[1]: np.zeros(F, dtype=dtype)}
+
+    def forward(self, params, X, train):
+        W, b = params[self.names[0]], params[self.names[1]]
+        shape = np.shape(X)
+        if self.input_shape is not None:
+            X = np.reshape(X, (shape[0],) + self.input_shape)
+        if train:       # the workspace is reused from step to step
+            out, cache = _conv.conv_forward(X, W, b, self.stride, self.pad, workspace=self.workspace)
+            return out, (cache, shape)
+        # Test time: no backward pass follows; chunks keep the patch matrix of a big batch small.
+        parts = [_conv.conv_forward(X[i:i + INFERENCE_CHUNK], W, b, self.stride, self.pad)[0]
+                 for i in range(0, len(X), INFERENCE_CHUNK)]
+        return np.concatenate(parts) if len(parts) != 1 else parts[0], None
+
+    def backward(self, dout, cache, need_dX=True):
+        conv_cache, shape = cache
+        dX, dW, db = _conv.conv_backward(dout, conv_cache, need_dX=need_dX)
+        if dX is not None:
+            dX = dX.reshape(shape)
+        return dX, {self.names[0]: dW, self.names[1]: db}
+
+    def __repr__(self):
+        extra = f", input_shape={self.input_shape}" if self.input_shape else ""
+        return (f"Conv2D({self.in_channels}, {self.num_filters}, {self.kernel_size}, stride={self.stride}, "
+                f"pad={self.pad}{extra})")
+
+
+class MaxPool2D:
+    """2 x 2 max pooling with stride 2; the gradient goes to the first maximum of each window."""
+
+    names = ()
+
+    def forward(self, params, X, train):
+        return _pool.maxpool_forward(X)
+
+    def backward(self, dout, cache, need_dX=True):
+        return _pool.maxpool_backward(dout, cache), {}
+
+    def __repr__(self):
+        return "MaxPool2D()"
+
+
+class Flatten:
+    """(N, C, H, W) feature maps -> (N, C H W) rows, for the dense layers that follow."""
+
+    names = ()
+
+    def forward(self, params, X, train):
+        return _reshape.flatten_forward(X)
+
+    def backward(self, dout, cache, need_dX=True):
+        return _reshape.flatten_backward(dout, cache), {}
+
+    def __repr__(self):
+        return "Flatten()"
+
+
+class BatchNorm:
+    """Batch normalization of ``num_features`` features (dense (N, D)) or channels (conv (N, C, H, W)).
+
+    Parameters "gamma{index}" (ones) and "beta{index}" (zeros); the running mean and variance, used at
+    test time, are state of the layer (``self.bn_param``), not parameters: no optimizer touches them
+    and ``save_params`` does not save them.
+    """
+
+    def __init__(self, num_features, momentum=0.9, eps=1e-5):
+        self.num_features = int(num_features)
+        self.bn_param = {"momentum": momentum, "eps": eps}
+        self.names = None
+
+    def build(self, index, rng, dtype):
+        self.names = (f"gamma{index}", f"beta{index}")
+        self.bn_param["running_mean"] = np.zeros(self.num_features, dtype=dtype)
+        self.bn_param["running_var"] = np.ones(self.num_features, dtype=dtype)
+        return {self.names[0]: np.ones(self.num_features, dtype=dtype),
+                self.names[1]: np.zeros(self.num_features, dtype=dtype)}
+
+    def forward(self, params, X, train):
+        self.bn_param["mode"] = "train" if train else "test"
+        return _batchnorm.batchnorm_forward(X, params[self.names[0]], params[self.names[1]], self.bn_param)
+
+    def backward(self, dout, cache, need_dX=True):
+        dX, dgamma, dbeta = _batchnorm.batchnorm_backward(dout, cache)
+        return dX, {self.names[0]: dgamma, self.names[1]: dbeta}
+
+    def __repr__(self):
+        return f"BatchNorm({self.num_features})"
+
+
+def lenet5(rng, activation="relu", dtype=np.float32, batchnorm=False, reg=0.0, init="he_normal",
+           input_shape=(1, 28, 28), num_classes=10, params=None, copy=True):
+    """LeNet-5 for 28 x 28 images: conv 6@5x5 'same' -> pool -> conv 16@5x5 -> pool -> 120 -> 84 -> classes.
+
+    The activation comes after each pooling (max pooling commutes with a non-decreasing activation,
+    and the pooled maps are four times smaller); with ``batchnorm`` a BatchNorm layer sits between
+    every convolution or hidden dense layer and what follows it.
+
+    Parameters
+    ----------
+    rng : numpy Generator for the weights (conv1, conv2, dense 1-3, in this order)
+    activation : hidden activation name;  dtype : parameter dtype (float32 trains twice as fast)
+    batchnorm : insert batch normalization;  reg : L2 strength on every "W...";  init : initializer
+    input_shape : (C, H, W) of an image; inputs may come as rows (N, C H W), (N, H, W) or (N, C, H, W)
+    num_classes : outputs;  params, copy : see Sequential
+
+    Returns
+    -------
+    model : Sequential with params W1 (6, C, 5, 5), b1, W2 (16, 6, 5, 5), b2, W3 (400, 120), b3,
+        W4 (120, 84), b4, W5 (84, classes), b5 (and gamma/beta of the batch norms, which shift the
+        indices of the layers after them)
+    """
+    check_activation(activation)
+    C, H, W = input_shape
+    size = ((H // 2) - 4) // 2, ((W // 2) - 4) // 2             # after pool, valid 5x5 conv, pool
+
+    def norm(n):
+        return [BatchNorm(n)] if batchnorm else []
+
+    layers = [Conv2D(C, 6, 5, pad="same", init=init, input_shape=input_shape), *norm(6), MaxPool2D(),
+              Activation(activation),
+              Conv2D(6, 16, 5, init=init), *norm(16), MaxPool2D(), Activation(activation), Flatten(),
+              Dense(16 * size[0] * size[1], 120, init), *norm(120), Activation(activation),
+              Dense(120, 84, init), *norm(84), Activation(activation),
+              Dense(84, num_classes, init)]
+    return Sequential(layers, rng, reg=reg, dtype=dtype, params=params, copy=copy)
+
+
+class Augmented(Classifier):
+    """A model trained on augmented batches: ``loss(X, y)`` changes X by ``augment(X, rng)`` first.
+
+    Test-time scores (``loss(X)``, ``scores``, ``evaluate``) see the images as they are. ``params`` is
+    the wrapped model's own dict, so training this trains that model.
+
+    Parameters
+    ----------
+    model : any model of the course (Sequential, FunctionModel, ...)
+    augment : ``augment(X, rng) -> X`` of the same shape, e.g. ``course.nn.augment.flip_images``
+    rng : numpy Generator for the random changes (default: seeded with 0)
+    """
+
+    def __init__(self, model, augment, rng=None):
+        self.model, self.augment = model, augment
+        self.rng = np.random.default_rng(0) if rng is None else rng
+
+    @property
+    def params(self):
+        return self.model.params
+
+    def loss(self, X, y=None):
+        """Scores (N, C) of X as it is without ``y``; ``(loss, grads)`` on ``augment(X)`` with it."""
+        if y is None:
+            return self.model.loss(X)
+        return self.model.loss(self.augment(X, self.rng), y)
+
+    def __repr__(self):
+        return f"Augmented({self.model!r}, {getattr(self.augment, '__name__', self.augment)})"
+
+
+__all__ += ["Augmented"]

@@ -80,6 +80,20 @@ REFERENCES = {
         "deep_loss": "course.nn.model.mlp",
         "segment_digits": None, "to_mnist_frame": None,
     },
+    "09_lenet5": {
+        "conv_output_size": "course.nn.conv.conv_output_size",
+        "conv_forward_naive": "course.nn.conv.conv_forward_naive",
+        "conv_forward": "course.nn.conv.conv_forward",
+        "conv_backward": "course.nn.conv.conv_backward",
+        "maxpool_forward": "course.nn.pool.maxpool_forward",
+        "maxpool_backward": "course.nn.pool.maxpool_backward",
+        "flatten_forward": "course.nn.reshape.flatten_forward",
+        "flatten_backward": "course.nn.reshape.flatten_backward",
+        "lenet5_forward": "course.nn.model.lenet5",
+        "lenet5_loss": "course.nn.model.lenet5",
+        "batchnorm_forward": "course.nn.batchnorm.batchnorm_forward",
+        "batchnorm_backward": "course.nn.batchnorm.batchnorm_backward",
+    },
 }
 
 
