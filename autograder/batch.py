@@ -186,6 +186,11 @@ def autograde(course, lesson, workers=1, limits=None, force=False, students=None
         bar.set_postfix_str(f"{job.student}: {result.status}", refresh=False)
         bar.update(1)
 
+    # a grading run that was killed (SIGKILL, a closed terminal) can leave its kernels behind: they
+    # hold no slot lock any more, so they are killed before this run takes the slots
+    for index, pids in sweep_slots().items():
+        log(f"note: {len(pids)} process(es) left by an earlier grading run were still running in sandbox "
+            f"slot {index} (pids {', '.join(map(str, pids))}); they were killed")
     try:
         _run_pool(jobs, workers, on_done)
     finally:

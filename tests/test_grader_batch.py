@@ -45,6 +45,7 @@ ESCAPED = "ESCAPED-writes_outside.txt"
 # The batch's kernels run as uids of their own: other test modules hold sandbox slots at the same
 # time (on the other xdist worker), so "nothing left running" can only be checked on uids no one else uses.
 BATCH_UID_BASE = UID_BASE + MAX_SLOTS
+ORPHAN_SLOT = MAX_SLOTS - 1   # a slot no worker of the batch takes (they take the first free ones)
 
 SUPPORT = support()
 pytestmark = [
@@ -116,6 +117,7 @@ class Batch:
     first_grades: dict = field(default_factory=dict)
     first_results: dict = field(default_factory=dict)
     served: int = 0
+    orphan: tuple = (None, None)                    # (pid, exit code) of the planted leftover
 
     def result(self, student):
         return st.Result.load(self.course / "grading" / "results" / LESSON / f"{student}.json")
@@ -153,7 +155,19 @@ def batch(tmp_path_factory):
 
         honest = submissions_folder(root / "honest", HONEST, server.port)
         timed("collect-honest", "collect", honest, LESSON, "--course-dir", course)
+        # what a killed grading run leaves: a process under the uid of a slot that nobody holds
+        orphan_uid = BATCH_UID_BASE + ORPHAN_SLOT
+        orphan = subprocess.Popen(["setpriv", f"--reuid={orphan_uid}", f"--regid={orphan_uid}", "--clear-groups",
+                                   "sleep", "600"])
+        deadline = time.monotonic() + 30
+        while not live_processes([orphan_uid]) and time.monotonic() < deadline:
+            time.sleep(0.01)
         timed("first", "autograde", LESSON, "--course-dir", course, "--workers", 2, *LIMITS)
+        try:
+            b.orphan = (orphan.pid, orphan.wait(timeout=10))
+        except subprocess.TimeoutExpired:
+            orphan.kill()
+            b.orphan = (orphan.pid, None)
         b.first_grades = b.grades(*HONEST)
         b.first_results = {s: b.result(s) for s in HONEST}
 
@@ -313,6 +327,14 @@ def test_os_exit(batch):
 def test_kernel_crash(batch):
     """Is a segmentation fault reported as a crashed kernel, with the signal?"""
     check(batch, "kernel_crash", 10.0, st.CRASHED, "SIGSEGV")
+
+
+def test_what_a_killed_run_left_is_killed_before_grading(batch):
+    """Is a process left running under a free slot's uid (by a killed run) killed when grading starts, with a note?"""
+    pid, returncode = batch.orphan
+    assert returncode == -9
+    assert (f"note: 1 process(es) left by an earlier grading run were still running in sandbox slot {ORPHAN_SLOT} "
+            f"(pids {pid})") in batch.runs["first"][0].stdout
 
 
 def test_fork_bomb(batch):
