@@ -124,10 +124,23 @@ def _run_pool(jobs, workers, on_done):
                             on_done(job, exc)
                     except Exception as exc:  # noqa: BLE001 - one job's failure must not stop the batch
                         on_done(job, exc)
+        except BaseException:
+            # interrupted (Ctrl-C, SIGTERM: see cli.py): stop the workers now instead of letting them
+            # finish their submissions; their kernels die with them (bwrap --die-with-parent)
+            _kill_workers(pool)
+            raise
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
         todo = retry
     return
+
+
+def _kill_workers(pool):
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    for process in processes:
+        process.kill()
+    for process in processes:
+        process.join(timeout=10)
 
 
 def _grade(job):

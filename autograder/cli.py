@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 
 from autograder.lessons import LessonError
@@ -223,10 +224,19 @@ def build_parser():
     return parser
 
 
+class Terminated(BaseException):
+    """SIGTERM, raised where the program is so that every ``finally`` (workers, sandboxes) runs."""
+
+
+def _terminate(signum, frame):
+    raise Terminated()
+
+
 def main(argv=None):
     from autograder.sandbox import SandboxError
 
     args = build_parser().parse_args(argv)
+    signal.signal(signal.SIGTERM, _terminate)   # a `kill` stops the batch the way Ctrl-C does
     try:
         return args.func(args)
     except (LessonError, SandboxError) as exc:
@@ -235,6 +245,10 @@ def main(argv=None):
     except KeyboardInterrupt:
         print(f"course-grade {args.command}: interrupted", file=sys.stderr)
         return 130
+    except Terminated:
+        print(f"course-grade {args.command}: terminated (SIGTERM); the grades saved so far are kept",
+              file=sys.stderr)
+        return 143
 
 
 if __name__ == "__main__":
