@@ -2,6 +2,7 @@
 
 import asyncio
 import time
+from concurrent.futures import ThreadPoolExecutor
 from queue import Empty
 
 import pytest
@@ -39,13 +40,20 @@ def channel():
     return SlicedChannel.__new__(SlicedChannel)   # no socket needed: the poll is faked
 
 
+def run(coroutine):
+    """asyncio.run in a thread of its own: earlier tests in this process (the browser suite's
+    Playwright) may leave an event loop running in the main thread."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
 def test_a_message_after_missed_wakeups_is_still_received(fake_poll):
     """A long wait (None, or a cell limit) is polled in slices, so a message a slice missed is read by the next?"""
     fake = fake_poll(missed=3)
-    assert asyncio.run(channel().get_msg(timeout=None)) == {"msg_type": "execute_reply"}
+    assert run(channel().get_msg(timeout=None)) == {"msg_type": "execute_reply"}
     assert fake.waits == [0.01] * 4
     fake = fake_poll(missed=3)
-    assert asyncio.run(channel().get_msg(timeout=900)) == {"msg_type": "execute_reply"}
+    assert run(channel().get_msg(timeout=900)) == {"msg_type": "execute_reply"}
     assert len(fake.waits) == 4 and all(w <= 0.01 for w in fake.waits)
 
 
@@ -54,7 +62,7 @@ def test_a_timeout_still_raises_empty_at_its_deadline(fake_poll):
     fake_poll(missed=10**6)
     start = time.monotonic()
     with pytest.raises(Empty):
-        asyncio.run(channel().get_msg(timeout=0.05))
+        run(channel().get_msg(timeout=0.05))
     assert 0.05 <= time.monotonic() - start < 1.0
 
 
