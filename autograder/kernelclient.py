@@ -51,3 +51,5 @@ class SlicedKernelManager(AsyncKernelManager):
     ``kernel_manager_class``)."""
 
     client_class = DottedObjectName("autograder.kernelclient.SlicedKernelClient")
+    # AsyncKernelManager declares client_factory again, with its own default: set both
+    client_factory = Type(SlicedKernelClient)

@@ -5,12 +5,14 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from queue import Empty
 
+import nbformat
 import pytest
 from jupyter_client.channels import AsyncZMQSocketChannel
+from nbclient import NotebookClient
 
 from autograder import kernelclient
 from autograder.execute import SandboxKernelManager
-from autograder.kernelclient import SlicedChannel, SlicedKernelClient
+from autograder.kernelclient import SlicedChannel, SlicedKernelClient, SlicedKernelManager
 
 
 class MissedWakeups:
@@ -66,9 +68,21 @@ def test_a_timeout_still_raises_empty_at_its_deadline(fake_poll):
     assert 0.05 <= time.monotonic() - start < 1.0
 
 
+def test_a_notebook_client_really_gets_sliced_channels():
+    """Does an nbclient NotebookClient given SlicedKernelManager talk to its kernel through SlicedChannels?"""
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print(6 * 7)")])
+    client = NotebookClient(nb, kernel_manager_class=SlicedKernelManager, kernel_name="python3", timeout=60)
+    with client.setup_kernel():
+        kinds = {name: type(getattr(client.kc, name)) for name in ("shell_channel", "iopub_channel", "control_channel")}
+        client.execute_cell(nb.cells[0], 0)
+    assert kinds == dict.fromkeys(kinds, SlicedChannel)
+    assert nb.cells[0].outputs[0]["text"] == "42\n"
+
+
 def test_the_grader_and_nbgrader_use_the_sliced_client():
     """Do the sandboxed grader's kernels, and nbgrader's own Execute, get clients with sliced waits?"""
     assert SandboxKernelManager.client_class.default_value == "autograder.kernelclient.SlicedKernelClient"
+    assert SandboxKernelManager().client_factory is SlicedKernelClient
     for name in ("shell_channel_class", "iopub_channel_class", "control_channel_class", "stdin_channel_class"):
         assert getattr(SlicedKernelClient, name).default_value is SlicedChannel
     from traitlets.config import Config, PyFileConfigLoader
