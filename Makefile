@@ -43,6 +43,12 @@ data:
 	    (apt-get update && apt-get install -y dataset-fashion-mnist); \
 	  else echo "Tip: sudo apt-get install dataset-fashion-mnist (otherwise it is downloaded on first use)"; fi; \
 	fi
+	# Lesson 10's text corpus: Jane Austen's novels (Debian's r-cran-janeaustenr; only its data files are read)
+	@if [ ! -d /usr/lib/R/site-library/janeaustenr/data ] && command -v apt-get >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get install -y --no-install-recommends r-cran-janeaustenr || \
+	    (apt-get update && apt-get install -y --no-install-recommends r-cran-janeaustenr); \
+	  else echo "Tip: sudo apt-get install --no-install-recommends r-cran-janeaustenr (lesson 10's text)"; fi; \
+	fi
 	$(BIN)/python -m course.data
 
 test:

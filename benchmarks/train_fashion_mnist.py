@@ -6,6 +6,7 @@ Usage (from the project root)::
     .venv/bin/python benchmarks/train_fashion_mnist.py --model two_layer --epochs 10 --seed 1
     .venv/bin/python benchmarks/train_fashion_mnist.py --model deep     # lesson 08's deep network
     .venv/bin/python benchmarks/train_fashion_mnist.py --model lenet5   # lesson 09's LeNet-5
+    .venv/bin/python benchmarks/train_fashion_mnist.py --model lstm     # lesson 10's LSTM on image rows
     .venv/bin/python benchmarks/train_fashion_mnist.py --list           # the models available
 
 The data: the 60,000 training images are split into 55,000 for training and 5,000 for validation
@@ -35,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))   # run from any
 
 from course.data import load_fashion_mnist  # noqa: E402
 from course.nn.augment import flip_images  # noqa: E402
-from course.nn.model import Augmented, lenet5, mlp, two_layer_net  # noqa: E402
+from course.nn.model import Augmented, lenet5, lstm_classifier, mlp, two_layer_net  # noqa: E402
 from course.nn.optim import UPDATE_RULES  # noqa: E402
 from course.nn.schedules import CosineDecay, ExponentialDecay  # noqa: E402
 from course.nn.train import fit, split_validation  # noqa: E402
@@ -93,8 +94,22 @@ def build_lenet5(args, data, rng):
                  "LeNet-5 (6@5x5 same, pool, 16@5x5, pool, 120, 84, 10), ReLU, He, flips (lesson 09)")
 
 
-MODELS = {"two_layer": build_two_layer, "deep": build_deep, "lenet5": build_lenet5}
-DEFAULT_EPOCHS = {"deep": 20, "lenet5": 20}   # the others: 10
+LSTM_UNITS = 128
+LSTM_LR = (2e-3, 2e-5)   # Adam's learning rate: half a cosine from the first to the second
+
+
+def build_lstm(args, data, rng):
+    """Lesson 10: an LSTM (128 units) over the 28 rows of 28 pixels, dense on the last state, Adam cosine, batch 128."""
+    epochs = 2 if args.quick else (args.epochs or DEFAULT_EPOCHS["lstm"])
+    net = lstm_classifier(rng, num_inputs=28, num_hiddens=LSTM_UNITS, num_classes=len(data.class_names),
+                          input_shape=(28, 28), dtype=_dtype(args))
+    lr = CosineDecay(LSTM_LR[0] if args.lr is None else args.lr, epochs, lr_min=LSTM_LR[1])
+    return Model(net, args.optimizer or "adam", lr, args.batch_size or 128,
+                 f"LSTM ({LSTM_UNITS} units) over 28 rows of 28 pixels, dense on the last state (lesson 10)")
+
+
+MODELS = {"two_layer": build_two_layer, "deep": build_deep, "lenet5": build_lenet5, "lstm": build_lstm}
+DEFAULT_EPOCHS = {"deep": 20, "lenet5": 20, "lstm": 12}   # the others: 10
 
 
 def limit_blas_threads(num_threads):
@@ -119,7 +134,8 @@ def parse_args(argv=None):
                         help="which model to train (default: two_layer, lesson 07)")
     parser.add_argument("--list", action="store_true", help="list the models and exit")
     parser.add_argument("--epochs", type=int, default=None,
-                        help="passes over the training data (default: 10 for two_layer, 20 for deep and lenet5)")
+                        help="passes over the training data (default: 10 for two_layer, 20 for deep and lenet5, "
+                             "12 for lstm)")
     parser.add_argument("--num-hiddens", type=int, default=50, help="hidden units (50)")
     parser.add_argument("--optimizer", choices=sorted(UPDATE_RULES), default=None,
                         help="update rule (default: the model's own, adam for two_layer)")

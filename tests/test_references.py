@@ -508,3 +508,134 @@ CHECKS.update({
     ("09_lenet5", "batchnorm_forward"): check_batchnorm_forward,
     ("09_lenet5", "batchnorm_backward"): check_batchnorm_backward,
 })
+
+
+# --- lesson 10: RNN, LSTM, GRU, bidirectional, embeddings, the LSTM classifier ---------------------
+
+from course.nn import embedding, recurrent  # noqa: E402 - the lesson 10 checks, kept together
+from course.nn.model import lstm_classifier  # noqa: E402
+
+GATES = {"rnn": 1, "lstm": 4, "gru": 3}
+
+
+def _cell_case(seed, cell, N=3, T=5, D=4, H=3):
+    g, G = rng(seed), GATES[cell]
+    return (g.normal(size=(N, T, D)), g.normal(size=(N, H)), g.normal(scale=0.5, size=(D, G * H)),
+            g.normal(scale=0.5, size=(H, G * H)), g.normal(scale=0.5, size=G * H))
+
+
+def _step_forward(cell):
+    def check(s):
+        X, h0, Wx, Wh, b = _cell_case(120, cell)
+        name = f"{cell}_step_forward"
+        if cell == "lstm":
+            c0 = rng(121).normal(size=h0.shape)
+            ours, ref = s[name](X[:, 0], h0, c0, Wx, Wh, b), recurrent.lstm_step_forward(X[:, 0], h0, c0, Wx, Wh, b)
+            close(ours[0], ref[0])
+            close(ours[1], ref[1])
+        else:
+            close(s[name](X[:, 0], h0, Wx, Wh, b)[0], getattr(recurrent, name)(X[:, 0], h0, Wx, Wh, b)[0])
+    return check
+
+
+def _step_backward(cell):
+    def check(s):
+        X, h0, Wx, Wh, b = _cell_case(122, cell)
+        g = rng(123)
+        forward, backward = f"{cell}_step_forward", f"{cell}_step_backward"
+        if cell == "lstm":
+            c0, dh, dc = g.normal(size=h0.shape), g.normal(size=h0.shape), g.normal(size=h0.shape)
+            ours = s[backward](dh, dc, s[forward](X[:, 0], h0, c0, Wx, Wh, b)[2])
+            ref = recurrent.lstm_step_backward(dh, dc, recurrent.lstm_step_forward(X[:, 0], h0, c0, Wx, Wh, b)[2])
+        else:
+            dh = g.normal(size=h0.shape)
+            ours = s[backward](dh, s[forward](X[:, 0], h0, Wx, Wh, b)[1])
+            ref = getattr(recurrent, backward)(dh, getattr(recurrent, forward)(X[:, 0], h0, Wx, Wh, b)[1])
+        assert len(ours) == len(ref)
+        for a, r in zip(ours, ref):
+            close(a, r, rtol=1e-10)
+    return check
+
+
+def _sequence(cell, part):
+    def check(s):
+        X, h0, Wx, Wh, b = _cell_case(124, cell)
+        forward, backward = recurrent.CELLS[cell]
+        H_ours, cache = s[f"{cell}_forward"](X, h0, Wx, Wh, b)
+        H_ref, ref_cache = forward(X, h0, Wx, Wh, b)
+        close(H_ours, H_ref, rtol=1e-10)
+        if part == "backward":
+            dH = rng(125).normal(size=H_ref.shape)
+            for a, r in zip(s[f"{cell}_backward"](dH, cache), backward(dH, ref_cache)):
+                close(a, r, rtol=1e-9, atol=1e-12)
+        X32 = [a.astype(np.float32) for a in (X, h0, Wx, Wh, b)]
+        close(s[f"{cell}_forward"](*X32)[0], forward(*X32)[0], rtol=1e-4, atol=1e-5)
+    return check
+
+
+def _bidirectional(part):
+    def check(s):
+        X = rng(126).normal(size=(2, 4, 3))
+        for cell in ("rnn", "lstm", "gru"):
+            params = [_cell_case(127 + k, cell, D=3, H=2)[2:] for k in range(2)]
+            pair = (s[f"{cell}_forward"], s[f"{cell}_backward"])
+            out, cache = s["bidirectional_forward"](X, pair, *params)
+            ref_out, ref_cache = recurrent.bidirectional_forward(X, cell, *params)
+            close(out, ref_out, rtol=1e-10)
+            if part == "backward":
+                dout = rng(129).normal(size=out.shape)
+                dX, gf, gb = s["bidirectional_backward"](dout, cache)
+                rdX, rgf, rgb = recurrent.bidirectional_backward(dout, ref_cache)
+                close(dX, rdX, rtol=1e-9, atol=1e-12)
+                for a, r in zip((*gf, *gb), (*rgf, *rgb)):
+                    close(a, r, rtol=1e-9, atol=1e-12)
+    return check
+
+
+def check_embedding(s):
+    W, tokens = rng(130).normal(size=(6, 3)), rng(131).integers(0, 6, size=(4, 5))
+    out, cache = s["embedding_forward"](tokens, W)
+    ref_out, ref_cache = embedding.embedding_forward(tokens, W)
+    close(out, ref_out)
+    dout = rng(132).normal(size=out.shape)
+    close(s["embedding_backward"](dout, cache), embedding.embedding_backward(dout, ref_cache))
+
+
+def _lstm_classifier_case(seed, pool):
+    net = lstm_classifier(rng(seed), num_inputs=4, num_hiddens=3, num_classes=5, input_shape=None,
+                          dtype=np.float64, pool=pool)
+    params = {name: value + rng(seed + 1).normal(scale=0.1, size=value.shape) for name, value in net.params.items()}
+    return rng(seed + 2).normal(size=(6, 7, 4)), rng(seed + 3).integers(0, 5, size=6), params
+
+
+def check_lstm_classifier_scores(s):
+    for pooling in ("last", "mean"):
+        X, _, params = _lstm_classifier_case(133, pooling)
+        ref = lstm_classifier(None, num_inputs=4, num_hiddens=3, num_classes=5, input_shape=None, dtype=np.float64,
+                              pool=pooling, params=params)
+        close(s["lstm_classifier_scores"](X, params, pooling), ref.scores(X), rtol=1e-10)
+
+
+def check_lstm_classifier_loss(s):
+    for pooling in ("last", "mean"):
+        X, y, params = _lstm_classifier_case(137, pooling)
+        loss, grads = s["lstm_classifier_loss"](X, y, params, pooling)
+        ref = lstm_classifier(None, num_inputs=4, num_hiddens=3, num_classes=5, input_shape=None, dtype=np.float64,
+                              pool=pooling, params=params)
+        ref_loss, ref_grads = ref.loss(X, y)
+        close(loss, ref_loss)
+        same_dicts(grads, ref_grads, rtol=1e-9, atol=1e-12)
+
+
+CHECKS.update({("10_rnn", f"{cell}_step_{part}"): (_step_forward if part == "forward" else _step_backward)(cell)
+               for cell in ("rnn", "lstm", "gru") for part in ("forward", "backward")})
+CHECKS.update({("10_rnn", f"{cell}_{part}"): _sequence(cell, part)
+               for cell in ("rnn", "lstm", "gru") for part in ("forward", "backward")})
+CHECKS.update({
+    ("10_rnn", "bidirectional_forward"): _bidirectional("forward"),
+    ("10_rnn", "bidirectional_backward"): _bidirectional("backward"),
+    ("10_rnn", "embedding_forward"): check_embedding,
+    ("10_rnn", "embedding_backward"): check_embedding,
+    ("10_rnn", "lstm_classifier_scores"): check_lstm_classifier_scores,
+    ("10_rnn", "lstm_classifier_loss"): check_lstm_classifier_loss,
+})

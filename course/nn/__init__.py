@@ -12,12 +12,15 @@ Where things go (one idea per module; every layer follows one contract,
     reshape.py      flatten (and reshape) between feature maps and dense layers (lesson 09)
     batchnorm.py    batch normalization, training and inference statistics (lesson 09)
     augment.py      data augmentation: random left-right flips (lesson 09)
+    recurrent.py    RNN, LSTM, GRU steps and batch-first sequences (N, T, D), bidirectional (lesson 10)
+    embedding.py    embedding_forward / embedding_backward: a lookup table (lesson 10)
     init.py         the initializers and init_params (lesson 03)
     losses.py       cross_entropy (05), softmax_cross_entropy (06), l2_penalty (08)
     metrics.py      accuracy, confusion_matrix (lesson 05)
     optim.py        update rules sgd, sgd_momentum, adam: update(w, dw, config) -> (next_w, config) (07)
     batches.py      minibatches (lesson 07)
-    model.py        layer objects, Sequential, FunctionModel, Augmented, the mlp / two_layer_net / lenet5 presets
+    model.py        layer objects, Sequential, FunctionModel, Augmented, the mlp / two_layer_net / lenet5 /
+                    lstm_classifier / char_language_model presets
     train.py        split_validation and the one training loop, fit(model, data, ...)
     schedules.py    learning-rate schedules (Constant, ExponentialDecay, StepDecay, CosineDecay)
     io.py           save_params / load_params (.npz)

@@ -461,3 +461,219 @@ class Augmented(Classifier):
 
 
 __all__ += ["Augmented"]
+
+
+# --- Recurrent layers (lesson 10) ----------------------------------------------------------------
+# Sequences are batch-first (N, T, D) (see course.nn.recurrent). A recurrent layer's parameters are
+# "Wx{index}" (D, G H), "Wh{index}" (H, G H) and "b{index}" (G H,); an embedding table is
+# "E{index}" (V, D) (not "W...": the L2 penalty leaves it alone, as Keras' default does).
+
+from course.nn import embedding as _embedding  # noqa: E402 - the lesson 10 layers, kept together here
+from course.nn import recurrent as _recurrent  # noqa: E402
+
+__all__ += ["Recurrent", "LSTM", "GRU", "SimpleRNN", "Embedding", "TimeFlatten", "SequenceModel",
+            "lstm_classifier", "char_language_model", "orthogonal_init"]
+
+
+def orthogonal_init(num_rows, num_cols, rng):
+    """A (num_rows, num_cols) matrix with orthonormal rows or columns (Keras' recurrent default)."""
+    A = rng.standard_normal((max(num_rows, num_cols), min(num_rows, num_cols)))
+    Q, R = np.linalg.qr(A)
+    Q = Q * np.sign(np.diag(R))
+    return Q if num_rows >= num_cols else Q.T
+
+
+class Recurrent:
+    """A recurrent layer ("rnn", "lstm" or "gru") over (N, T, D) sequences, starting from zero states.
+
+    Parameters
+    ----------
+    cell : "rnn", "lstm" or "gru"
+    num_inputs : D;  num_hiddens : H
+    return_sequences : output every hidden state (N, T, H); default only the last one (N, H)
+    pool : with return_sequences False, "last" (the last state) or "mean" (the mean over time)
+    input_shape : (T, D) to accept rows (N, T D) (e.g. Fashion-MNIST images as 784 pixels)
+
+    Weights as Keras draws them: Xavier uniform Wx, orthogonal Wh (per gate), zero biases with the
+    LSTM's forget-gate bias at 1 (so that it remembers by default at the start).
+    """
+
+    def __init__(self, cell, num_inputs, num_hiddens, return_sequences=False, pool="last", input_shape=None):
+        if cell not in _recurrent.CELLS:
+            raise ValueError(f"unknown cell {cell!r}; choose from {', '.join(_recurrent.CELLS)}")
+        if pool not in ("last", "mean"):
+            raise ValueError(f"pool must be 'last' or 'mean', got {pool!r}")
+        self.cell, self.num_inputs, self.num_hiddens = cell, int(num_inputs), int(num_hiddens)
+        self.return_sequences, self.pool, self.input_shape = return_sequences, pool, input_shape
+        self.forward_fn, self.backward_fn = _recurrent.CELLS[cell]
+        self.names = None
+        # The LSTM reuses its temporary arrays from one training step to the next (see recurrent.py).
+        self.workspace = _conv.Workspace() if cell == "lstm" else None
+
+    def build(self, index, rng, dtype):
+        self.names = (f"Wx{index}", f"Wh{index}", f"b{index}")
+        G, D, H = _recurrent.GATES[self.cell], self.num_inputs, self.num_hiddens
+        if rng is None:
+            Wx, Wh = np.empty((D, G * H), dtype=dtype), np.empty((H, G * H), dtype=dtype)
+        else:
+            Wx = INITIALIZERS["xavier_uniform"](D, G * H, rng)
+            Wh = np.concatenate([orthogonal_init(H, H, rng) for _ in range(G)], axis=1)
+        b = np.zeros(G * H, dtype=dtype)
+        if self.cell == "lstm":
+            b[H:2 * H] = 1
+        return {self.names[0]: np.asarray(Wx, dtype=dtype), self.names[1]: np.asarray(Wh, dtype=dtype),
+                self.names[2]: b}
+
+    def _run(self, params, X, workspace):
+        Wx, Wh, b = (params[name] for name in self.names)
+        h0 = np.zeros((X.shape[0], self.num_hiddens), dtype=np.result_type(X, Wh))
+        if workspace is None:
+            return self.forward_fn(X, h0, Wx, Wh, b)
+        return self.forward_fn(X, h0, Wx, Wh, b, workspace=workspace)
+
+    def _pool(self, H_all):
+        return np.ascontiguousarray(H_all[:, -1] if self.pool == "last" else H_all.mean(axis=1))
+
+    def forward(self, params, X, train):
+        if self.input_shape is not None and X.ndim == 2:
+            X = X.reshape(len(X), *self.input_shape)
+        if not train and not self.return_sequences:
+            # Test time: chunks of INFERENCE_CHUNK sequences, so that the stored gates stay small.
+            outs = [self._pool(self._run(params, X[k:k + INFERENCE_CHUNK], None)[0])
+                    for k in range(0, len(X), INFERENCE_CHUNK)]
+            return np.concatenate(outs), None
+        H_all, cache = self._run(params, X, self.workspace if train else None)
+        if self.return_sequences:
+            return H_all, (cache, H_all.shape)
+        return self._pool(H_all), (cache, H_all.shape)
+
+    def backward(self, dout, cache, need_dX=True):
+        cache, shape = cache
+        if self.return_sequences:
+            dH = dout
+        elif self.pool == "last":
+            # Only the last state has a gradient: a zero array with the last step written (reused).
+            dH = np.zeros(shape, dtype=dout.dtype) if self.workspace is None else \
+                self.workspace.get("dH", shape, dout.dtype, zero=True)
+            dH[:, -1] = dout
+        else:
+            dH = np.broadcast_to(dout[:, None] / shape[1], shape)
+        dX, _, dWx, dWh, db = self.backward_fn(dH, cache)
+        return (dX if need_dX else None), dict(zip(self.names, (dWx, dWh, db)))
+
+    def __repr__(self):
+        extra = ", return_sequences=True" if self.return_sequences else (", pool='mean'" if self.pool == "mean" else "")
+        return f"{type(self).__name__}({self.num_inputs}, {self.num_hiddens}{extra})"
+
+
+class LSTM(Recurrent):
+    """An LSTM layer (see Recurrent): ``LSTM(28, 128)``."""
+
+    def __init__(self, num_inputs, num_hiddens, **kwargs):
+        super().__init__("lstm", num_inputs, num_hiddens, **kwargs)
+
+
+class GRU(Recurrent):
+    """A GRU layer, Keras' reset_after form (see Recurrent and course.nn.recurrent)."""
+
+    def __init__(self, num_inputs, num_hiddens, **kwargs):
+        super().__init__("gru", num_inputs, num_hiddens, **kwargs)
+
+
+class SimpleRNN(Recurrent):
+    """A vanilla tanh RNN layer (see Recurrent)."""
+
+    def __init__(self, num_inputs, num_hiddens, **kwargs):
+        super().__init__("rnn", num_inputs, num_hiddens, **kwargs)
+
+
+class Embedding:
+    """A lookup table (V, D) for integer tokens (N, T) -> (N, T, D); parameter "E{index}", N(0, 1) rows.
+
+    The model's inputs arrive as the parameters' dtype (``fit`` casts every batch): the tokens are
+    turned back into integers here.
+    """
+
+    def __init__(self, vocab_size, dim):
+        self.vocab_size, self.dim, self.names = int(vocab_size), int(dim), None
+
+    def build(self, index, rng, dtype):
+        self.names = (f"E{index}",)
+        E = (np.empty if rng is None else lambda shape, dtype: rng.standard_normal(shape).astype(dtype))(
+            (self.vocab_size, self.dim), dtype=dtype)
+        return {self.names[0]: E}
+
+    def forward(self, params, X, train):
+        return _embedding.embedding_forward(np.asarray(X).astype(np.intp), params[self.names[0]])
+
+    def backward(self, dout, cache, need_dX=True):
+        return None, {self.names[0]: _embedding.embedding_backward(dout, cache)}
+
+    def __repr__(self):
+        return f"Embedding({self.vocab_size}, {self.dim})"
+
+
+class TimeFlatten:
+    """(N, T, H) states -> (N T, H) rows, so that one Dense layer scores every time step."""
+
+    names = ()
+
+    def forward(self, params, X, train):
+        return X.reshape(-1, X.shape[-1]), X.shape
+
+    def backward(self, dout, cache, need_dX=True):
+        return dout.reshape(cache), {}
+
+    def __repr__(self):
+        return "TimeFlatten()"
+
+
+class SequenceModel(Sequential):
+    """A Sequential that predicts a label at every time step: y is (N, T), the scores (N T, C).
+
+    The loss is the mean cross-entropy over all N T positions (a language model's next-token loss).
+    """
+
+    def loss(self, X, y=None):
+        return super().loss(X, None if y is None else np.asarray(y).reshape(-1))
+
+    def scores(self, X, chunk_size=500):
+        return super().scores(X, chunk_size)
+
+    def evaluate(self, X, y, chunk_size=500):
+        S = self.scores(X, chunk_size)
+        y = np.asarray(y).reshape(-1)
+        loss, _ = softmax_cross_entropy(S, y)
+        return loss, float(np.mean(np.argmax(S, axis=1) == y))
+
+
+def lstm_classifier(rng, num_inputs=28, num_hiddens=128, num_classes=10, cell="lstm", pool="last",
+                    input_shape=(28, 28), dtype=np.float32, reg=0.0, params=None, copy=True):
+    """A recurrent classifier: a recurrent layer over the rows, then a dense layer on its last state.
+
+    For Fashion-MNIST read row by row: 28 steps of 28 pixels (``input_shape``), images as (N, 28, 28)
+    or rows (N, 784).
+
+    Returns
+    -------
+    model : Sequential with params Wx1 (D, G H), Wh1 (H, G H), b1 (G H,), W2 (H, classes), b2
+    """
+    layers = [Recurrent(cell, num_inputs, num_hiddens, pool=pool, input_shape=input_shape),
+              Dense(num_hiddens, num_classes, init="xavier_uniform")]
+    return Sequential(layers, rng, reg=reg, dtype=dtype, params=params, copy=copy)
+
+
+def char_language_model(rng, vocab_size, embedding_dim=32, num_hiddens=256, cell="lstm", dtype=np.float32,
+                        params=None, copy=True):
+    """A character-level language model: embedding -> recurrent layer (every step) -> dense scores.
+
+    Trained on (N, T) windows of token ids with targets the same windows shifted by one character.
+
+    Returns
+    -------
+    model : SequenceModel with params E1 (V, E), Wx2, Wh2, b2, W3 (H, V), b3
+    """
+    layers = [Embedding(vocab_size, embedding_dim),
+              Recurrent(cell, embedding_dim, num_hiddens, return_sequences=True), TimeFlatten(),
+              Dense(num_hiddens, vocab_size, init="xavier_uniform")]
+    return SequenceModel(layers, rng, dtype=dtype, params=params, copy=copy)

@@ -94,6 +94,27 @@ REFERENCES = {
         "batchnorm_forward": "course.nn.batchnorm.batchnorm_forward",
         "batchnorm_backward": "course.nn.batchnorm.batchnorm_backward",
     },
+    "10_rnn": {
+        "rnn_step_forward": "course.nn.recurrent.rnn_step_forward",
+        "rnn_step_backward": "course.nn.recurrent.rnn_step_backward",
+        "rnn_forward": "course.nn.recurrent.rnn_forward",
+        "rnn_backward": "course.nn.recurrent.rnn_backward",
+        "clip_gradients": None, "sigmoid": None,
+        "lstm_step_forward": "course.nn.recurrent.lstm_step_forward",
+        "lstm_step_backward": "course.nn.recurrent.lstm_step_backward",
+        "lstm_forward": "course.nn.recurrent.lstm_forward",
+        "lstm_backward": "course.nn.recurrent.lstm_backward",
+        "gru_step_forward": "course.nn.recurrent.gru_step_forward",
+        "gru_step_backward": "course.nn.recurrent.gru_step_backward",
+        "gru_forward": "course.nn.recurrent.gru_forward",
+        "gru_backward": "course.nn.recurrent.gru_backward",
+        "bidirectional_forward": "course.nn.recurrent.bidirectional_forward",
+        "bidirectional_backward": "course.nn.recurrent.bidirectional_backward",
+        "embedding_forward": "course.nn.embedding.embedding_forward",
+        "embedding_backward": "course.nn.embedding.embedding_backward",
+        "lstm_classifier_scores": "course.nn.model.lstm_classifier",
+        "lstm_classifier_loss": "course.nn.model.lstm_classifier",
+    },
 }
 
 
