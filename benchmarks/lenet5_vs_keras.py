@@ -6,83 +6,25 @@ Usage (from the project root)::
     .venv/bin/python benchmarks/lenet5_vs_keras.py --epochs 5 --keras installed,onednn,no-onednn
     .venv/bin/python benchmarks/lenet5_vs_keras.py --quick                # a smoke test: a few batches
 
-Both sides train the same network on the same 55,000 Fashion-MNIST training images (the course's
-validation split, ``split_validation``, seed 0): conv 6@5x5 'same' -> max pool -> conv 16@5x5 -> max
-pool -> dense 120 -> dense 84 -> dense 10, ReLU, from the **same initial weights** (the NumPy model's,
-copied into Keras), in float32, with lesson 09's recipe on both sides: batches of 128, Adam (beta1 0.9,
-beta2 0.999, epsilon 1e-8) with a learning rate following half a cosine from 2e-3 to 2e-5 over the
-epochs (set once per epoch), and half of each training batch mirrored left-right (``flip_images``;
-Keras' ``RandomFlip("horizontal")`` layer). The test accuracy is measured once at the end, on the
-10,000 test images.
-
-**Interleaved.** The machine may be shared: if the NumPy epochs ran first and Keras' afterwards, a
-change in the load would decide the comparison. Here every NumPy epoch is followed by one epoch of
-each Keras variant, so all of them see the same conditions; the table reports the min and the median
-seconds per epoch of each, the ratio of the medians, and the load average during the run.
-
-**The Keras variants** run in subprocesses, because TensorFlow reads ``TF_ENABLE_ONEDNN_OPTS`` once,
-when it is imported: ``installed`` (the environment as it is), ``onednn`` (``TF_ENABLE_ONEDNN_OPTS=1``)
-and ``no-onednn`` (``=0``). Whether oneDNN is on by default depends on the CPU: TensorFlow turns it on
-for CPUs with AVX512-VNNI, AVX512-BF16, AVX-VNNI or AMX; the table says what each variant got.
-Each worker waits for its turn at the start of every epoch (a Keras callback), so that TensorFlow's
-threads are idle while another side trains; its epoch time is measured from the start to the end of
-the epoch inside Keras' ``fit``, like ``course.nn.train.fit``'s ``seconds`` (training steps only).
-
-**Threads.** NumPy runs with one BLAS thread (``--threads``): for these small matrices, and on a
-shared machine, more threads wait for each other more than they compute. TensorFlow keeps its own
-defaults (intra-op and inter-op parallelism 0: one thread per core); the table prints both settings.
+Both sides train the same network, conv 6@5x5 'same' -> max pool -> conv 16@5x5 -> max pool -> dense
+120 -> dense 84 -> dense 10, ReLU, with lesson 09's recipe: batches of 128, Adam with a cosine learning
+rate, and half of each training batch mirrored left-right (``flip_images``; Keras' ``RandomFlip
+("horizontal")`` layer). How the two sides are interleaved, what the Keras variants are and which
+threads each side uses: ``benchmarks/interleaved.py``.
 """
 
 from __future__ import annotations
 
-import argparse
-import json
-import os
-import signal
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))   # run from anywhere in the repo
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))   # run from anywhere in the repo
 
-from course.data import load_fashion_mnist  # noqa: E402
+from benchmarks.interleaved import Benchmark, main  # noqa: E402
 from course.nn.augment import flip_images  # noqa: E402
 from course.nn.model import Augmented, lenet5  # noqa: E402
-from course.nn.schedules import CosineDecay  # noqa: E402
-from course.nn.train import fit, split_validation  # noqa: E402
-
-NUM_VAL = 5_000
-ADAM = {"lr": 2e-3, "beta1": 0.9, "beta2": 0.999, "epsilon": 1e-8}   # lr: the start of the cosine
-LR_MIN = 2e-5
-VARIANTS = {   # name -> (description, value of TF_ENABLE_ONEDNN_OPTS or None to leave it as it is)
-    "installed": ("Keras as installed", None),
-    "onednn": ("Keras, TF_ENABLE_ONEDNN_OPTS=1", "1"),
-    "no-onednn": ("Keras, TF_ENABLE_ONEDNN_OPTS=0", "0"),
-}
-MESSAGE = "@@lenet5@@ "   # prefix of the worker's protocol lines on its stdout
-QUICK = {"batches": 5, "epochs": 3, "num_test": 1_000, "num_val": 500}
-
-
-def load_split(quick, batch_size):
-    """The training split both sides use, and the test set; quick mode keeps a few batches."""
-    data = load_fashion_mnist()
-    split = split_validation(data.X_train, data.y_train, NUM_VAL)
-    X_test, y_test = data.X_test, data.y_test
-    if quick:
-        n = QUICK["batches"] * batch_size
-        split.X_train, split.y_train = split.X_train[:n], split.y_train[:n]
-        split.X_val, split.y_val = split.X_val[:QUICK["num_val"]], split.y_val[:QUICK["num_val"]]
-        X_test, y_test = X_test[:QUICK["num_test"]], y_test[:QUICK["num_test"]]
-    return data, split, X_test, y_test
-
-
-def schedule(epochs):
-    """The learning rate of each epoch (from 0), the same on both sides."""
-    return CosineDecay(ADAM["lr"], epochs, lr_min=LR_MIN)
 
 
 def to_keras_weights(params):
@@ -97,228 +39,24 @@ def to_keras_weights(params):
             W3, params["b3"], params["W4"], params["b4"], params["W5"], params["b5"]]
 
 
-# --- the Keras side, in a worker process ---------------------------------------------------------
+def numpy_model(args):
+    """course.nn's LeNet-5 in float32, training on mirrored batches."""
+    return Augmented(lenet5(np.random.default_rng(args.seed), dtype=np.float32),
+                     lambda X, g: flip_images(X, g, image_shape=(28, 28)), rng=np.random.default_rng(args.seed + 1))
 
-def send(message):
-    print(MESSAGE + json.dumps(message), flush=True)
 
-
-def keras_worker(args):
-    """Train Keras' LeNet-5 one epoch per "go" line on stdin; report each epoch, then the test accuracy."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    from course.frameworks import load_keras
-
-    keras = load_keras()
-    import tensorflow as tf
-
-    try:   # private, but the only way to ask TensorFlow whether oneDNN is on
-        from tensorflow.python.util import _pywrap_util_port
-        onednn = bool(_pywrap_util_port.IsMklEnabled())
-    except (ImportError, AttributeError):
-        onednn = None
-    data, split, X_test, y_test = load_split(args.quick, args.batch_size)
-    X_train = split.X_train[..., None]                      # (N, 28, 28, 1): Keras' channels-last
-    keras.utils.set_random_seed(args.seed)
+def keras_layers(keras, args):
     layers = keras.layers
-    model = keras.Sequential([
-        keras.Input((28, 28, 1)), layers.RandomFlip("horizontal", seed=args.seed),
-        layers.Conv2D(6, 5, padding="same", activation="relu"), layers.MaxPooling2D(2),
-        layers.Conv2D(16, 5, activation="relu"), layers.MaxPooling2D(2), layers.Flatten(),
-        layers.Dense(120, activation="relu"), layers.Dense(84, activation="relu"), layers.Dense(10)])
-    with np.load(args.weights) as weights:
-        model.set_weights(to_keras_weights(dict(weights)))
-    model.compile(optimizer=keras.optimizers.Adam(ADAM["lr"], beta_1=ADAM["beta1"], beta_2=ADAM["beta2"],
-                                                  epsilon=ADAM["epsilon"]),
-                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
-    info = {"tensorflow": tf.__version__, "keras": keras.__version__, "onednn": onednn,
-            "TF_ENABLE_ONEDNN_OPTS": os.environ.get("TF_ENABLE_ONEDNN_OPTS"),
-            "intra_op": tf.config.threading.get_intra_op_parallelism_threads(),
-            "inter_op": tf.config.threading.get_inter_op_parallelism_threads(), "cpus": os.cpu_count()}
-
-    class Turns(keras.callbacks.Callback):
-        """Wait for the main process before each epoch; report the epoch's time after it."""
-
-        def on_epoch_begin(self, epoch, logs=None):
-            send({"ready": True, **info} if epoch == 0 else {"waiting": epoch})
-            if sys.stdin.readline().strip() != "go":
-                raise SystemExit(0)
-            self.start = time.perf_counter()
-
-        def on_epoch_end(self, epoch, logs=None):
-            send({"seconds": time.perf_counter() - self.start, "loss": float(logs["loss"])})
-
-    rate = schedule(args.epochs)
-    model.fit(X_train, split.y_train, batch_size=args.batch_size, epochs=args.epochs, shuffle=True, verbose=0,
-              callbacks=[keras.callbacks.LearningRateScheduler(lambda epoch: rate(epoch)), Turns()])
-    send({"test_acc": float(model.evaluate(X_test[..., None], y_test, verbose=0, batch_size=1_000)[1])})
-    return 0
+    return [layers.RandomFlip("horizontal", seed=args.seed),
+            layers.Conv2D(6, 5, padding="same", activation="relu"), layers.MaxPooling2D(2),
+            layers.Conv2D(16, 5, activation="relu"), layers.MaxPooling2D(2), layers.Flatten(),
+            layers.Dense(120, activation="relu"), layers.Dense(84, activation="relu"), layers.Dense(10)]
 
 
-class Worker:
-    """A Keras variant in a subprocess: ``start``, then ``epoch()`` once per epoch, then ``finish()``."""
-
-    def __init__(self, name, args, weights):
-        self.name, (self.description, flag) = name, VARIANTS[name]
-        env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
-        if flag is not None:
-            env["TF_ENABLE_ONEDNN_OPTS"] = flag
-        command = [sys.executable, str(Path(__file__).resolve()), "--worker", "--weights", str(weights),
-                   "--epochs", str(args.epochs), "--batch-size", str(args.batch_size), "--seed", str(args.seed)]
-        command += ["--quick"] if args.quick else []
-        self.process = subprocess.Popen(command, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                        text=True, cwd=str(ROOT))
-        self.info, self.seconds, self.losses, self.test_acc = {}, [], [], None
-
-    def receive(self):
-        for line in self.process.stdout:
-            if line.startswith(MESSAGE):
-                return json.loads(line[len(MESSAGE):])
-        raise RuntimeError(f"the {self.name} Keras worker stopped (exit code {self.process.wait()}); "
-                           "its error is printed above")
-
-    def wait_ready(self):
-        self.info = self.receive()
-
-    def epoch(self):
-        if self.seconds:
-            self.receive()                        # "waiting": it is at the start of the next epoch
-        self.process.stdin.write("go\n")
-        self.process.stdin.flush()
-        result = self.receive()
-        self.seconds.append(result["seconds"])
-        self.losses.append(result["loss"])
-
-    def finish(self):
-        self.test_acc = self.receive()["test_acc"]
-        self.process.stdin.close()
-        self.process.wait(timeout=60)
-
-    def stop(self):
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
-
-
-# --- the NumPy side and the report ----------------------------------------------------------------
-
-def blas_settings():
-    """The BLAS libraries NumPy uses and their thread counts (threadpoolctl)."""
-    from threadpoolctl import threadpool_info
-    return ", ".join(f"{i['internal_api']} {i.get('version') or ''} {i['num_threads']} thread"
-                     f"{'s' if i['num_threads'] != 1 else ''}".replace("  ", " ")
-                     for i in threadpool_info() if i["user_api"] == "blas") or "no BLAS found"
-
-
-def keras_settings(info):
-    onednn = {True: "oneDNN on", False: "oneDNN off", None: "oneDNN unknown"}[info.get("onednn")]
-    def threads(n):
-        return f"{n}" if n else f"0 (= {info.get('cpus')} cores)"
-    return (f"TF {info.get('tensorflow')}, {onednn}, intra-op {threads(info.get('intra_op'))}, "
-            f"inter-op {threads(info.get('inter_op'))}")
-
-
-def summary_rows(numpy_seconds, numpy_acc, workers, blas):
-    """One row per side: name, epochs, min and median s/epoch, test accuracy, NumPy/Keras ratio, threads."""
-    median_numpy = float(np.median(numpy_seconds))
-    rows = [{"side": "NumPy (course.nn.lenet5, float32)", "epochs": len(numpy_seconds),
-             "min": float(np.min(numpy_seconds)), "median": median_numpy, "test_acc": numpy_acc,
-             "ratio": None, "threads": blas}]
-    for w in workers:
-        median = float(np.median(w.seconds))
-        rows.append({"side": w.description, "epochs": len(w.seconds), "min": float(np.min(w.seconds)),
-                     "median": median, "test_acc": w.test_acc, "ratio": median_numpy / median,
-                     "threads": keras_settings(w.info)})
-    return rows
-
-
-def print_table(rows):
-    print(f"\n{'':34s} {'epochs':>6s} {'min s':>7s} {'median s':>9s} {'test acc':>9s} {'NumPy/this':>11s}  threads")
-    for r in rows:
-        ratio = "" if r["ratio"] is None else f"{r['ratio']:.2f}"
-        print(f"{r['side']:34s} {r['epochs']:6d} {r['min']:7.2f} {r['median']:9.2f} {r['test_acc']:9.2%} "
-              f"{ratio:>11s}  {r['threads']}")
-
-
-def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--epochs", type=int, default=20, help="epochs on each side (default 20; at least 3)")
-    parser.add_argument("--batch-size", type=int, default=128, help="samples per step (128)")
-    parser.add_argument("--keras", default="installed,onednn",
-                        help=f"comma-separated Keras variants: {', '.join(VARIANTS)} (default installed,onednn)")
-    parser.add_argument("--threads", type=int, default=1, help="BLAS threads of the NumPy side (1)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the weights and the batch order")
-    parser.add_argument("--quick", action="store_true",
-                        help=f"a smoke test: {QUICK['epochs']} epochs of {QUICK['batches']} batches")
-    parser.add_argument("--json", type=Path, default=None, help="also write the results to this file")
-    parser.add_argument("--progress", action="store_true", help="a progress bar for the NumPy side")
-    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--weights", type=Path, default=None, help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
-    if args.quick:
-        args.epochs = QUICK["epochs"]
-    variants = [v for v in args.keras.split(",") if v]
-    unknown = sorted(set(variants) - set(VARIANTS))
-    if unknown or not variants:
-        parser.error(f"unknown Keras variant(s) {unknown}; choose from {', '.join(VARIANTS)}")
-    if args.epochs < 3 and not args.worker:
-        parser.error("--epochs must be at least 3 (the table reports min and median)")
-    args.variants = variants
-    return args
-
-
-def main(argv=None):
-    args = parse_args(argv)
-    if args.worker:
-        return keras_worker(args)
-    # A `kill` should stop the workers too: turn SIGTERM into an exception, so that `finally` runs.
-    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(f"stopped by signal {signum}"))
-    from threadpoolctl import threadpool_limits
-    threadpool_limits(limits=args.threads, user_api="blas")
-
-    data, split, X_test, y_test = load_split(args.quick, args.batch_size)
-    model = Augmented(lenet5(np.random.default_rng(args.seed), dtype=np.float32),
-                      lambda X, g: flip_images(X, g, image_shape=(28, 28)), rng=np.random.default_rng(args.seed + 1))
-    weights = Path(os.environ.get("TMPDIR", "/tmp")) / f"lenet5_vs_keras_{os.getpid()}.npz"
-    np.savez(weights, **model.params)          # the initial weights, for every side
-    loads = [os.getloadavg()[0]]
-    print(f"data:    {data.name}: train {len(split.X_train):,}, test {len(X_test):,}; batch size {args.batch_size}, "
-          f"{args.epochs} epochs, Adam {ADAM} to {LR_MIN} (cosine), mirrored batches")
-    print(f"machine: {os.cpu_count()} CPUs, NumPy {np.__version__}, load average {loads[0]:.2f}")
-    workers = [Worker(name, args, weights) for name in args.variants]
-    try:
-        for w in workers:
-            w.wait_ready()
-        print(f"workers: {', '.join(f'{w.name} ({keras_settings(w.info)})' for w in workers)}")
-        print("\nepoch   NumPy s  " + "  ".join(f"{w.name:>10s} s" for w in workers) + "   load")
-
-        def keras_turns(epoch, net, history):
-            for w in workers:
-                w.epoch()
-            loads.append(os.getloadavg()[0])
-            print(f"{epoch:5d}  {history['seconds'][-1]:8.2f}  " + "  ".join(f"{w.seconds[-1]:12.2f}" for w in workers)
-                  + f"   {loads[-1]:.2f}", flush=True)
-
-        history = fit(model, split, num_epochs=args.epochs, batch_size=args.batch_size, optimizer="adam",
-                      lr=schedule(args.epochs), optim_config={k: v for k, v in ADAM.items() if k != "lr"},
-                      rng=np.random.default_rng(args.seed), callbacks=[keras_turns], progress=args.progress)
-        for w in workers:
-            w.finish()
-    finally:
-        for w in workers:
-            w.stop()
-        weights.unlink(missing_ok=True)
-    numpy_acc = model.evaluate(X_test, y_test)[1]
-    rows = summary_rows(history["seconds"], numpy_acc, workers, blas_settings())
-    print_table(rows)
-    print(f"\nload average (1 min) during the run: min {min(loads):.2f}, max {max(loads):.2f}, "
-          f"mean {np.mean(loads):.2f} on {os.cpu_count()} CPUs")
-    print("NumPy/this: the NumPy median epoch divided by this side's median epoch (below 1: NumPy is faster)")
-    if args.json:
-        args.json.write_text(json.dumps({"rows": rows, "loads": loads, "epochs": args.epochs,
-                                         "batch_size": args.batch_size, "quick": args.quick}, indent=2))
-    return 0
-
+LENET5 = Benchmark(name="lenet5", numpy_side="NumPy (course.nn.lenet5, float32)",
+                   describe=lambda args: "LeNet-5, mirrored batches", numpy_model=numpy_model,
+                   keras_layers=keras_layers, keras_input_shape=(28, 28, 1), to_keras_weights=to_keras_weights,
+                   default_epochs=20)
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(LENET5, __file__, __doc__))
