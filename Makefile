@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 # pytest-xdist workers for the test suite (notebooks run in parallel, one lesson per worker)
 WORKERS ?= 2
 
-.PHONY: help setup data test test-fast test-browser lab release check lint clean sandbox benchmark-grading
+.PHONY: help setup data test test-fast test-browser lab release check lint clean sandbox benchmark-grading bench
 
 help:
 	@echo "make setup    create $(VENV), install the course and its dependencies, register the kernel,"
@@ -18,6 +18,8 @@ help:
 	@echo "make lint     ruff on the .py files and the solution notebooks ([tool.ruff] in pyproject.toml)"
 	@echo "make sandbox  install bubblewrap (the grading sandbox) and show what it enforces here"
 	@echo "make benchmark-grading  submissions/minute: course-grade autograde (1, 2 workers) vs nbgrader"
+	@echo "make bench    every model in NumPy against Keras, interleaved epoch by epoch: build/bench/"
+	@echo "              (QUICK=1: a few batches per model; BENCH_THREADS=n: NumPy's BLAS threads, default 1)"
 
 setup:
 	$(PYTHON) -m venv $(VENV)
@@ -84,3 +86,7 @@ benchmark-grading:
 
 clean:
 	rm -rf build .pytest_cache
+
+# NumPy against Keras for every model of the course; the table goes to build/bench/ (see benchmarks/bench.py).
+bench:
+	$(BIN)/python benchmarks/bench.py $(if $(QUICK),--quick) --threads $(or $(BENCH_THREADS),1)

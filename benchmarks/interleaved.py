@@ -6,8 +6,9 @@ same network in Keras, how the NumPy weights map onto Keras' ``set_weights`` lis
 
 **Interleaved.** The machine may be shared: if the NumPy epochs ran first and Keras' afterwards, a
 change in the load would decide the comparison. Here every NumPy epoch is followed by one epoch of
-each Keras variant, so all of them see the same conditions; the table reports the min and the median
-seconds per epoch of each, the ratio of the medians, and the load average during the run.
+each Keras variant, so all of them see the same conditions; the table reports the first epoch of each
+apart (warm-up), the min and the median seconds of the other epochs, the ratio of the medians, and
+the load average during the run.
 
 **The Keras variants** run in subprocesses (the script itself, with ``--worker``), because TensorFlow
 reads ``TF_ENABLE_ONEDNN_OPTS`` once, when it is imported: ``installed`` (the environment as it is),
@@ -77,6 +78,9 @@ class Benchmark:
     to_keras_weights : ``to_keras_weights(params) -> list``, the NumPy parameters as ``set_weights`` takes them
     add_arguments : ``add_arguments(parser)``, the script's own options (they reach the workers too)
     default_epochs : epochs on each side when ``--epochs`` is not given
+    numpy_input_shape : the shape of one NumPy input sample, or None to keep the images (28, 28)
+    flops : ``flops(args) -> float``, multiply-adds times 2 of one sample's forward pass (the report
+        counts a training step as three forward passes: forward, and the two products of the backward)
     """
 
     name: str
@@ -88,6 +92,8 @@ class Benchmark:
     to_keras_weights: Callable
     add_arguments: Callable = field(default=lambda parser: None)
     default_epochs: int = 20
+    numpy_input_shape: tuple | None = None
+    flops: Callable | None = None
 
 
 def load_split(quick, batch_size):
@@ -228,25 +234,32 @@ def keras_settings(info):
             f"inter-op {threads(info.get('inter_op'))}")
 
 
+def epoch_figures(seconds):
+    """The first epoch apart (it pays for warm-up: caches, TensorFlow's tracing), min and median of the rest."""
+    rest = seconds[1:]
+    return {"epochs": len(seconds), "first": float(seconds[0]), "min": float(np.min(rest)),
+            "median": float(np.median(rest))}
+
+
 def summary_rows(numpy_side, numpy_seconds, numpy_acc, workers, blas):
-    """One row per side: name, epochs, min and median s/epoch, test accuracy, NumPy/Keras ratio, threads."""
-    median_numpy = float(np.median(numpy_seconds))
-    rows = [{"side": numpy_side, "epochs": len(numpy_seconds), "min": float(np.min(numpy_seconds)),
-             "median": median_numpy, "test_acc": numpy_acc, "ratio": None, "threads": blas}]
+    """One row per side: name, epochs, first epoch, min and median s/epoch of the others, test accuracy,
+    NumPy/Keras ratio of the medians, threads."""
+    numpy = epoch_figures(numpy_seconds)
+    rows = [{"side": numpy_side, **numpy, "test_acc": numpy_acc, "ratio": None, "threads": blas}]
     for w in workers:
-        median = float(np.median(w.seconds))
-        rows.append({"side": w.description, "epochs": len(w.seconds), "min": float(np.min(w.seconds)),
-                     "median": median, "test_acc": w.test_acc, "ratio": median_numpy / median,
-                     "threads": keras_settings(w.info)})
+        keras = epoch_figures(w.seconds)
+        rows.append({"side": w.description, **keras, "test_acc": w.test_acc,
+                     "ratio": numpy["median"] / keras["median"], "threads": keras_settings(w.info)})
     return rows
 
 
 def print_table(rows):
-    print(f"\n{'':34s} {'epochs':>6s} {'min s':>7s} {'median s':>9s} {'test acc':>9s} {'NumPy/this':>11s}  threads")
+    print(f"\n{'':38s} {'epochs':>6s} {'first s':>8s} {'min s':>7s} {'median s':>9s} {'test acc':>9s} "
+          f"{'NumPy/this':>11s}  threads")
     for r in rows:
         ratio = "" if r["ratio"] is None else f"{r['ratio']:.2f}"
-        print(f"{r['side']:34s} {r['epochs']:6d} {r['min']:7.2f} {r['median']:9.2f} {r['test_acc']:9.2%} "
-              f"{ratio:>11s}  {r['threads']}")
+        print(f"{r['side']:38s} {r['epochs']:6d} {r['first']:8.2f} {r['min']:7.2f} {r['median']:9.2f} "
+              f"{r['test_acc']:9.2%} {ratio:>11s}  {r['threads']}")
 
 
 # --- the command line and the run -----------------------------------------------------------------
@@ -276,7 +289,7 @@ def parse_args(bench, doc, argv):
     if unknown or not variants:
         parser.error(f"unknown Keras variant(s) {unknown}; choose from {', '.join(VARIANTS)}")
     if args.epochs < 3 and not args.worker:
-        parser.error("--epochs must be at least 3 (the table reports min and median)")
+        parser.error("--epochs must be at least 3 (the first epoch is reported apart, min and median of the rest)")
     args.variants = variants
     return args
 
@@ -293,6 +306,9 @@ def main(bench, script, doc, argv=None):
     threadpool_limits(limits=args.threads, user_api="blas")
 
     data, split, X_test, y_test = load_split(args.quick, args.batch_size)
+    if bench.numpy_input_shape is not None:
+        shape = tuple(bench.numpy_input_shape)
+        split.X_train, split.X_val, X_test = (X.reshape(-1, *shape) for X in (split.X_train, split.X_val, X_test))
     model = bench.numpy_model(args)
     weights = Path(os.environ.get("TMPDIR", "/tmp")) / f"{bench.name}_vs_keras_{os.getpid()}.npz"
     np.savez(weights, **model.params)          # the initial weights, for every side
@@ -331,8 +347,9 @@ def main(bench, script, doc, argv=None):
           f"mean {np.mean(loads):.2f} on {os.cpu_count()} CPUs")
     print("NumPy/this: the NumPy median epoch divided by this side's median epoch (below 1: NumPy is faster)")
     if args.json:
-        report = {"rows": rows, "loads": loads, "epochs": args.epochs, "batch_size": args.batch_size,
-                  "quick": args.quick}
+        report = {"benchmark": bench.name, "rows": rows, "loads": loads, "epochs": args.epochs,
+                  "batch_size": args.batch_size, "quick": args.quick, "num_train": len(split.X_train),
+                  "flops_per_sample": bench.flops(args) if bench.flops else None}
         report.update({k: v for k, v in vars(args).items() if k not in report and isinstance(v, (int, float))
                        and not isinstance(v, bool)})
         args.json.write_text(json.dumps(report, indent=2))

@@ -53,10 +53,16 @@ def keras_layers(keras, args):
             layers.Dense(120, activation="relu"), layers.Dense(84, activation="relu"), layers.Dense(10)]
 
 
+def flops(args):
+    """Forward FLOPs of one image: the two convolutions (a dot product of C*5*5 per output pixel), the dense layers."""
+    conv = 2 * (28 * 28 * 6 * 1 * 25 + 10 * 10 * 16 * 6 * 25)
+    return float(conv + 2 * (400 * 120 + 120 * 84 + 84 * 10))
+
+
 LENET5 = Benchmark(name="lenet5", numpy_side="NumPy (course.nn.lenet5, float32)",
                    describe=lambda args: "LeNet-5, mirrored batches", numpy_model=numpy_model,
                    keras_layers=keras_layers, keras_input_shape=(28, 28, 1), to_keras_weights=to_keras_weights,
-                   default_epochs=20)
+                   flops=flops, default_epochs=20)
 
 if __name__ == "__main__":
     sys.exit(main(LENET5, __file__, __doc__))

@@ -36,13 +36,19 @@ def add_arguments(parser):
     parser.add_argument("--units", type=int, default=128, help="LSTM units on both sides (128)")
 
 
+def flops(args):
+    """Forward FLOPs of one sequence: 28 steps of the four gates' products (input and recurrent), then the head."""
+    H = args.units
+    return float(28 * 2 * (28 + H) * 4 * H + 2 * H * 10)
+
+
 LSTM = Benchmark(name="lstm", numpy_side="NumPy (course.nn LSTM, float32)",
                  describe=lambda args: f"28 rows of 28 pixels, LSTM {args.units} units",
                  numpy_model=lambda args: lstm_classifier(np.random.default_rng(args.seed), num_hiddens=args.units,
                                                           dtype=np.float32),
                  keras_layers=lambda keras, args: [keras.layers.LSTM(args.units), keras.layers.Dense(10)],
                  keras_input_shape=(28, 28), to_keras_weights=to_keras_weights, add_arguments=add_arguments,
-                 default_epochs=12)
+                 flops=flops, default_epochs=12)
 
 if __name__ == "__main__":
     sys.exit(main(LSTM, __file__, __doc__))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import re
 import subprocess
@@ -18,35 +19,42 @@ def run(*args, timeout=900):
     return subprocess.run([sys.executable, *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout)
 
 
-@pytest.mark.parametrize("script, numpy_side, options", [
-    ("lenet5_vs_keras.py", "NumPy (course.nn.lenet5, float32)", {}),
-    ("lstm_vs_keras.py", "NumPy (course.nn LSTM, float32)", {"units": 32}),
-])
-def test_vs_keras_quick_prints_one_row_per_side(tmp_path, script, numpy_side, options):
-    """Does the benchmark's --quick mode train NumPy and both Keras variants interleaved, and report min, median,
-    test accuracy, the NumPy/Keras ratio, the threads and the load average for each?"""
+NUMPY_SIDES = {"two_layer": "NumPy (course.nn.mlp two_layer, float32)", "deep": "NumPy (course.nn.mlp deep, float32)",
+               "lenet5": "NumPy (course.nn.lenet5, float32)", "lstm": "NumPy (course.nn LSTM, float32)"}
+
+
+def test_make_bench_quick_writes_one_table_for_every_model(tmp_path):
+    """Does `make bench QUICK=1` (benchmarks/bench.py --quick) train every model's NumPy and both Keras variants
+    interleaved, and write one table (CSV, Markdown, a bar chart) with the first epoch, min and median, the ratio,
+    test accuracy, the floor, threads and load for each? The shape of the table is checked, never its speed."""
+    result = run("benchmarks/bench.py", "--quick", "--out", str(tmp_path), timeout=1200)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    with open(tmp_path / "bench.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert [(r["model"], r["side"]) for r in rows] == [(m, side) for m in NUMPY_SIDES
+                                                       for side in (NUMPY_SIDES[m], *KERAS_SIDES)]
+    for r in rows:
+        assert r["epochs"] == "3" and 0 < float(r["min"]) <= float(r["median"]) and float(r["first"]) > 0, r
+        assert 0.0 <= float(r["test_acc"]) <= 1.0 and float(r["floor"]) > 0 and float(r["load"]) >= 0, r
+        assert (r["ratio"] == "") == r["side"].startswith("NumPy"), r
+        assert ("thread" if r["side"].startswith("NumPy") else "oneDNN") in r["threads"], r
+    markdown = (tmp_path / "bench.md").read_text().splitlines()
+    assert "sgemm" in markdown[0] and "load average" in markdown[0]
+    assert len([line for line in markdown if line.startswith("| ")]) == 1 + 4 * 3   # the header, a row per side
+    assert (tmp_path / "ratios.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # While it runs, each model prints one line per epoch with a time for every side and the load.
+    epoch_row = re.compile(r"^\s+\d+(\s+[\d.]+){4}$")     # epoch, NumPy, two Keras variants, load
+    assert len([line for line in result.stdout.splitlines() if epoch_row.match(line)]) == 4 * 3, result.stdout
+
+
+def test_vs_keras_options_reach_the_keras_workers(tmp_path):
+    """Does a benchmark's own option (the LSTM's --units) reach its Keras workers, so both sides train one network?"""
     saved = tmp_path / "report.json"
-    flags = [item for key, value in options.items() for item in (f"--{key}", str(value))]
-    result = run(f"benchmarks/{script}", "--quick", *flags, "--json", str(saved))
+    result = run("benchmarks/lstm_vs_keras.py", "--quick", "--units", "16", "--keras", "installed",
+                 "--json", str(saved))
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
     report = json.loads(saved.read_text())
-    rows = report["rows"]
-    sides = [numpy_side, *KERAS_SIDES]
-    assert [row["side"] for row in rows] == sides
-    assert all(report[key] == value for key, value in options.items()), report
-    for row in rows:
-        assert row["epochs"] == 3 and 0 < row["min"] <= row["median"], row
-        assert 0.0 <= row["test_acc"] <= 1.0 and row["threads"], row
-    assert rows[0]["ratio"] is None and all(row["ratio"] > 0 for row in rows[1:])
-    assert "thread" in rows[0]["threads"] and all("oneDNN" in row["threads"] for row in rows[1:])
-    assert len(report["loads"]) == 1 + 3                    # at the start, then after each epoch
-    # The printed table: one line per epoch with a time for every side, then one row per side.
-    table = result.stdout
-    epoch_row = re.compile(r"^\s+\d+(\s+[\d.]+){4}$")     # epoch, NumPy, two Keras variants, load
-    assert len([line for line in table.splitlines() if epoch_row.match(line)]) == 3, table
-    for side in sides:
-        assert any(line.startswith(side) for line in table.splitlines()), (side, table)
-    assert "load average" in table and "NumPy/this" in table
+    assert report["units"] == 16 and [r["side"] for r in report["rows"]] == [NUMPY_SIDES["lstm"], KERAS_SIDES[0]]
 
 
 @pytest.mark.parametrize("model, title", [("lenet5", "LeNet-5"), ("lstm", "LSTM (128 units)")])
