@@ -196,3 +196,26 @@ def test_as_schedule_accepts_numbers_and_schedules_only():
     for bad in (0, -1e-3, True, "0.1", None):
         with pytest.raises(ValueError, match="lr"):
             as_schedule(bad)
+
+
+def test_optimizer_state_is_updated_in_place():
+    """Do sgd_momentum and adam update their state arrays in place (no new arrays per step), leave w and dw
+    alone, and still accept a velocity given as a list of ints?"""
+    rng = np.random.default_rng(0)
+    w, dw = rng.standard_normal((4, 3)).astype(np.float32), rng.standard_normal((4, 3)).astype(np.float32)
+    w0, dw0 = w.copy(), dw.copy()
+    config = {}
+    sgd_momentum(w, dw, config)
+    velocity = config["velocity"]
+    sgd_momentum(w, dw, config)
+    assert config["velocity"] is velocity and velocity.dtype == np.float32
+    config = {}
+    adam(w, dw, config)
+    m, v = config["m"], config["v"]
+    adam(w, dw, config)
+    assert config["m"] is m and config["v"] is v
+    np.testing.assert_array_equal(w, w0)
+    np.testing.assert_array_equal(dw, dw0)
+    next_w, config = sgd_momentum(np.ones(3), np.ones(3), {"velocity": [1, 1, 1], "lr": 0.1, "momentum": 0.5})
+    np.testing.assert_allclose(config["velocity"], [0.4, 0.4, 0.4])
+    np.testing.assert_allclose(next_w, [1.4, 1.4, 1.4])

@@ -64,7 +64,11 @@ def sgd_momentum(w, dw, config=None):
     v = config.get("velocity")
     if v is None:
         v = np.zeros(np.shape(w), dtype=_state_dtype(w, dw))
-    v = config["momentum"] * v - config["lr"] * dw
+    elif not (isinstance(v, np.ndarray) and np.issubdtype(v.dtype, np.floating) and v.flags.writeable):
+        v = np.array(v, dtype=_state_dtype(w, dw))      # a velocity given as a list, ints or read-only
+    # In place, like Adam's moments: the velocity is the optimizer's own array.
+    v *= config["momentum"]
+    v -= config["lr"] * dw
     config["velocity"] = v
     return w + v, config
 
