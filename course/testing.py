@@ -133,10 +133,13 @@ def check_true(condition, message):
         raise CheckFailure(message)
 
 
-def check_raises(func, *args, error=ValueError, match=None, name=None, **kwargs):
+def check_raises(func, *args, error=ValueError, match=None, name=None, mention=None, **kwargs):
     """Check that ``func(*args, **kwargs)`` raises ``error`` whose message matches ``match``.
 
-    Returns nothing, so that a test cell ending with this check prints nothing.
+    ``match`` is a regular expression (searched, case ignored); ``mention`` says in words what the
+    message should mention, for the failure message (default: the pattern itself), so that a student
+    never has to read a pattern like ``\\bT\\b``. Returns nothing, so that a test cell ending with
+    this check prints nothing.
     """
     name = name or f"{getattr(func, '__name__', 'function')}(...)"
     try:
@@ -144,7 +147,7 @@ def check_raises(func, *args, error=ValueError, match=None, name=None, **kwargs)
     except error as exc:
         if match is not None and not re.search(match, str(exc), flags=re.IGNORECASE):
             raise CheckFailure(f"{name}: raised {type(exc).__name__} as expected, but its message "
-                               f"{str(exc)!r} should mention {match!r}.") from None
+                               f"{str(exc)!r} should mention {mention or repr(match)}.") from None
         return
     except NotImplementedError:
         raise  # the student has not written the function yet: say so plainly

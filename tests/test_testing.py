@@ -134,3 +134,13 @@ def test_quiet_silences_numpy_and_python_warnings():
         with quiet():
             np.exp(np.array([1000.0]))
             warnings.warn("noise")
+
+
+def test_check_raises_says_in_words_what_the_message_should_mention():
+    """With ``mention``, does a vague message fail with that wording instead of the regular expression?"""
+    def vague(T):
+        raise ValueError("must be > 0")
+    with pytest.raises(CheckFailure, match="should mention T or the temperature") as info:
+        check_raises(vague, 0, error=ValueError, match=r"\bT\b|temperature", mention="T or the temperature")
+    assert "\\b" not in str(info.value)
+    check_raises(lambda T: (_ for _ in ()).throw(ValueError("T must be positive")), 0, match=r"\bT\b")
