@@ -127,6 +127,27 @@ def check_close(actual, expected, name="output", rtol=1e-7, atol=1e-10):
                            f"(difference {abs(float(actual) - float(expected)):.3g}).")
 
 
+def check_unchanged(array, saved, name, fix):
+    """Fail if ``array`` no longer equals ``saved`` (its copy from before the call): an input changed in place.
+
+    ``name`` names the input in the student's terms ("relu_backward's dout"), ``fix`` says what to do
+    instead. A changed input is reported as such, not as the wrong result it may cause later.
+    """
+    array, saved = np.asarray(array), np.asarray(saved)
+    if array.shape != saved.shape:
+        raise CheckFailure(f"{name} changed shape in place from {saved.shape} to {array.shape}: "
+                           f"the function must not change its inputs; {fix}.")
+    differ = ~((array == saved) | (np.isnan(array) & np.isnan(saved)) if array.dtype.kind in "fc"
+               else (array == saved))
+    if differ.any():
+        first = tuple(int(i) for i in np.argwhere(differ)[0])
+        count = int(differ.sum())
+        entries = f"{count} entr{'y' if count == 1 else 'ies'}"
+        raise CheckFailure(f"{name} was changed in place ({entries}, the first at index {first}: "
+                           f"{_fmt(saved[first])} became {_fmt(array[first])}); the function must not "
+                           f"change its inputs: {fix}.")
+
+
 def check_true(condition, message):
     """Fail with ``message`` unless ``condition`` holds (for properties such as 'rows sum to one')."""
     if not condition:

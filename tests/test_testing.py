@@ -144,3 +144,15 @@ def test_check_raises_says_in_words_what_the_message_should_mention():
         check_raises(vague, 0, error=ValueError, match=r"\bT\b|temperature", mention="T or the temperature")
     assert "\\b" not in str(info.value)
     check_raises(lambda T: (_ for _ in ()).throw(ValueError("T must be positive")), 0, match=r"\bT\b")
+
+
+def test_check_unchanged_names_an_input_changed_in_place():
+    """Does check_unchanged pass on an untouched input and name the first changed entry and the fix otherwise?"""
+    from course.testing import check_unchanged
+    dout = np.array([[1.0, np.nan], [3.0, 4.0]])
+    saved = dout.copy()
+    check_unchanged(dout, saved, "dout", "build a new array")
+    dout[1, 0] = 0.0
+    with pytest.raises(CheckFailure, match=r"dout was changed in place \(1 entry, the first at index \(1, 0\)"
+                                           r".*build a new array"):
+        check_unchanged(dout, saved, "dout", "build a new array")
