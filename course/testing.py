@@ -154,6 +154,13 @@ def check_true(condition, message):
         raise CheckFailure(message)
 
 
+def _readable(pattern):
+    """A regular expression as a student reads it: ``\\(3,\\)`` -> ``'(3,)'``, ``T|temp`` -> ``'T' or 'temp'``."""
+    plain = re.sub(r"\\b", "", pattern)                # word boundaries say nothing to a reader
+    plain = re.sub(r"\\(\W)", r"\1", plain)            # escaped punctuation: \( -> (
+    return " or ".join(repr(part) for part in plain.split("|"))
+
+
 def check_raises(func, *args, error=ValueError, match=None, name=None, mention=None, **kwargs):
     """Check that ``func(*args, **kwargs)`` raises ``error`` whose message matches ``match``.
 
@@ -168,7 +175,7 @@ def check_raises(func, *args, error=ValueError, match=None, name=None, mention=N
     except error as exc:
         if match is not None and not re.search(match, str(exc), flags=re.IGNORECASE):
             raise CheckFailure(f"{name}: raised {type(exc).__name__} as expected, but its message "
-                               f"{str(exc)!r} should mention {mention or repr(match)}.") from None
+                               f"{str(exc)!r} should mention {mention or _readable(match)}.") from None
         return
     except NotImplementedError:
         raise  # the student has not written the function yet: say so plainly

@@ -156,3 +156,12 @@ def test_check_unchanged_names_an_input_changed_in_place():
     with pytest.raises(CheckFailure, match=r"dout was changed in place \(1 entry, the first at index \(1, 0\)"
                                            r".*build a new array"):
         check_unchanged(dout, saved, "dout", "build a new array")
+
+
+def test_check_raises_shows_a_pattern_as_plain_text():
+    """Without ``mention``, does the failure message show the pattern unescaped (no backslashes) to the student?"""
+    def vague(W):
+        raise ValueError("shapes do not fit")
+    with pytest.raises(CheckFailure) as info:
+        check_raises(vague, 0, error=ValueError, match=r"\(3,\)|b\.shape")
+    assert "should mention '(3,)' or 'b.shape'" in str(info.value) and "\\" not in str(info.value)
