@@ -11,6 +11,7 @@
 - ``autograder.execute``     run one notebook in a sandboxed kernel and say what happened
 - ``autograder.worker``      one grading job, in a worker process
 - ``autograder.batch``       grade a lesson in parallel; one process writes the gradebook
+- ``autograder.outputs``     invalid Unicode, output limits, pasted images, all-or-nothing test cells
 - ``autograder.nbgrader_plugins``  the preprocessors that plug the sandbox into nbgrader
 - ``autograder.status``      statuses and the per-submission result record
 - ``autograder.report``, ``autograder.feedback``, ``autograder.export``  what comes out

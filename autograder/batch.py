@@ -23,7 +23,7 @@ from autograder.lessons import LessonError
 from autograder.sandbox import Limits, sweep_slots
 from autograder.worker import Job
 
-GRADER_VERSION = "1"   # change it when grading itself changes: every submission is then graded again
+GRADER_VERSION = "2"   # change it when grading itself changes: every submission is then graded again
 
 
 def submission_key(path, template, limits):
@@ -38,7 +38,7 @@ def submission_key(path, template, limits):
 class GradebookWriter:
     """Saves executed submissions with nbgrader's ``autograde`` (in this process, one at a time)."""
 
-    def __init__(self, course):
+    def __init__(self, course, limits=None):
         from nbconvert.preprocessors import ClearMetadataPreprocessor
         from nbgrader.apps.api import NbGraderAPI
         from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, IgnorePattern,
@@ -53,6 +53,7 @@ class GradebookWriter:
             UseSandboxOutputs, IgnorePattern, ClearMetadataPreprocessor, LimitOutput, SaveAutoGrades,
             AssignLatePenalties, CheckCellMetadata]
         config.UseSandboxOutputs.executed_directory = str(course.state / "executed")
+        config.UseSandboxOutputs.output_budget = (limits or Limits()).output_budget
         self.api = NbGraderAPI(config=config)
 
     def save(self, lesson, student):
@@ -178,7 +179,7 @@ def autograde(course, lesson, workers=1, limits=None, force=False, students=None
         log(f"{len(current)} submission(s) already graded and unchanged (use --force to grade again)")
     if not jobs:
         return results
-    writer = GradebookWriter(course)
+    writer = GradebookWriter(course, limits)
     bar = tqdm(total=len(jobs), desc=f"grading {lesson}", unit="submission", disable=not progress,
                file=sys.stderr, dynamic_ncols=True)
 

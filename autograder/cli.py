@@ -80,11 +80,14 @@ def _feedback(args):
 
     course = _course(args)
     lesson = course.lesson(args.lesson)
-    paths = feedback(course, lesson, show_hidden_tests=args.show_hidden_tests)
-    for path in paths:
+    done = feedback(course, lesson, show_hidden_tests=args.show_hidden_tests)
+    for path in done.paths:
         print(path)
-    print(f"{len(paths)} feedback file(s) in {course.root / 'feedback'}")
-    return 0
+    print(f"{len(done.paths)} feedback file(s) in {course.root / 'feedback'}")
+    for student, why in done.failed.items():
+        print(f"warning: {student}: nbgrader could not write the feedback ({why}); that student got a short "
+              "page with the grading status and score instead", file=sys.stderr)
+    return 1 if done.failed else 0
 
 
 def _export(args):
@@ -166,7 +169,8 @@ def build_parser():
                                    "folders, or an LMS bulk-download zip with the student id in each file "
                                    "name) and file them as submitted/<student>/<lesson>/<lesson>.ipynb. "
                                    "Reports what was taken, skipped and why. Never overwrites a different "
-                                   "submission unless --replace is given.")
+                                   "submission unless --replace is given, never follows a symbolic link, and "
+                                   "refuses ids that differ only by case from another.")
     p.add_argument("source", metavar="SOURCE", help="folder of per-student folders, or a .zip")
     p.add_argument("lesson", metavar="LESSON", help="lesson id or unambiguous prefix")
     p.add_argument("--pattern", metavar="REGEX",
@@ -194,7 +198,9 @@ def build_parser():
     p = sub.add_parser("feedback", parents=[one_lesson], help="per-student HTML feedback",
                        description="Write feedback/<student>/<lesson>/<lesson>.html for every autograded "
                                    "student, with nbgrader generate_feedback. The grading status opens the "
-                                   "feedback when something was unusual; hidden tests are not shown.")
+                                   "feedback when something was unusual; hidden tests are not shown. A "
+                                   "notebook nbgrader cannot convert gets a short page with the status and "
+                                   "score instead (the others are not affected) and the command exits with 1.")
     p.add_argument("--show-hidden-tests", action="store_true",
                    help="keep the hidden tests in the feedback's test cells")
     p.set_defaults(func=_feedback)

@@ -13,14 +13,23 @@ Each submission is filed as ``submitted/<student>/<lesson>/<lesson>.ipynb``. Not
 overwritten silently: an identical file is left alone, a different one is skipped unless
 ``replace`` is given (the old one is then kept in ``grading/replaced/``). Everything that was not
 taken is reported with the reason and the fix; skipped students are remembered for the report.
+
+Collect never follows a link out of a submission: a student folder that is a symbolic link, and
+every link inside one (or in a zip), is left out and reported, so a link to the solutions or to
+another student's folder is never filed as someone's work. Student ids are letters, digits and
+``._@+-``; an id with a control character or a path separator is refused, and two ids that differ
+only by case (here or against those already collected) are a conflict: neither is filed.
 """
 
 from __future__ import annotations
 
 import functools
 import json
+import os
 import re
 import shutil
+import stat
+import unicodedata
 import zipfile
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
@@ -42,8 +51,20 @@ class Outcome:
 
     action: str          # taken / unchanged / replaced / skipped
     student: str | None
-    source: str          # the file (or folder) in the source, as named there
+    source: str          # the file (or folder) in the source, as named there (control characters escaped)
     reason: str = ""
+
+    def __post_init__(self):
+        # names come from the students: a newline in one must not forge a line of the report
+        self.source, self.reason = printable(self.source), printable(self.reason)
+
+
+def printable(text):
+    """``text`` with control and other invisible format characters escaped (\\n, \\x1b, \\u202e...)."""
+    if text is None or text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() or ch == " " else ch.encode("unicode_escape").decode("ascii")
+                   for ch in text)
 
 
 @dataclass
@@ -51,6 +72,10 @@ class _Item:
     student: str | None
     name: str            # path inside the source
     read: object         # () -> bytes
+    link: str | None = None   # a symbolic link (its target): never read, reported
+
+
+LINK_RULE = "collect never follows a link out of a submission: hand in the file itself"
 
 
 def _ignored(parts):
@@ -58,22 +83,48 @@ def _ignored(parts):
 
 
 def _from_folder(source):
-    """Items of a folder of per-student folders; loose files are reported."""
+    """Items of a folder of per-student folders; loose files are reported. Links are never followed."""
     items, loose = [], []
-    for entry in sorted(Path(source).iterdir()):
+    source = Path(source)
+    for entry in sorted(source.iterdir()):
         if _ignored([entry.name]) or entry.name.startswith("."):
             continue
-        if entry.is_dir():
-            files = [p for p in sorted(entry.rglob("*")) if p.is_file()
-                     and not _ignored(p.relative_to(entry).parts)]
-            if not files:
+        if entry.is_symlink():
+            loose.append(Outcome(SKIPPED, entry.name if _id_problem(entry.name) is None else None, entry.name,
+                                 f"the student's folder is a symbolic link (to {os.readlink(entry)}); "
+                                 f"{LINK_RULE}"))
+        elif entry.is_dir():
+            found = []
+            for top, dirs, files in os.walk(entry):   # followlinks=False: linked folders are not entered
+                dirs[:] = sorted(d for d in dirs if not _ignored([d]))
+                for name in sorted(files) + [d for d in dirs if os.path.islink(os.path.join(top, d))]:
+                    path = Path(top, name)
+                    if _ignored(path.relative_to(entry).parts):
+                        continue
+                    info = path.lstat()
+                    rel = str(path.relative_to(source))
+                    if stat.S_ISLNK(info.st_mode):
+                        found.append(_Item(entry.name, rel, None, link=os.readlink(path)))
+                    elif stat.S_ISREG(info.st_mode):   # no pipes, sockets or devices
+                        found.append(_Item(entry.name, rel, functools.partial(_read_no_link, path)))
+            if not found:
                 loose.append(Outcome(SKIPPED, entry.name, f"{entry.name}/", "the folder is empty"))
-            for p in files:
-                items.append(_Item(entry.name, str(p.relative_to(source)), p.read_bytes))
+            items += found
         else:
             loose.append(Outcome(SKIPPED, None, entry.name,
                                  "not in a student's folder (expected SOURCE/<student>/<lesson>.ipynb)"))
     return items, loose
+
+
+def _read_no_link(path):
+    """The bytes of ``path``, refusing a symbolic link put there since the folder was listed."""
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    with os.fdopen(fd, "rb") as f:
+        return f.read()
+
+
+def _zip_link(info):
+    return stat.S_ISLNK(info.external_attr >> 16)
 
 
 def _from_zip(source, pattern, lesson):
@@ -97,8 +148,9 @@ def _from_zip(source, pattern, lesson):
             loose.append(Outcome(SKIPPED, None, info.filename, f"larger than {MAX_FILE_MB} MB"))
             continue
         read = functools.partial(archive.read, info)
+        link = archive.read(info).decode("utf-8", "replace")[:200] if _zip_link(info) else None
         if len(parts) > 1:
-            items.append(_Item(parts[0], info.filename, read))
+            items.append(_Item(parts[0], info.filename, read, link=link))
             continue
         m = re.fullmatch(pattern, parts[0])
         bare = re.fullmatch(rf"{re.escape(lesson)}(-\d+)?\.ipynb", parts[0])  # the lesson's name alone
@@ -107,7 +159,7 @@ def _from_zip(source, pattern, lesson):
                                  f"no student id in the file name (expected to match {pattern!r}; "
                                  "pass --pattern to read other names)"))
             continue
-        items.append(_Item(m.group("student"), info.filename, read))
+        items.append(_Item(m.group("student"), info.filename, read, link=link))
     return items, loose, archive
 
 
@@ -136,8 +188,12 @@ def collect(course, source, lesson, pattern=None, replace=False):
         by_student = {}
         for item in items:
             by_student.setdefault(item.student, []).append(item)
+        conflicts = _case_conflicts(course, by_student)
         for student, found in sorted(by_student.items()):
-            outcomes.append(_collect_one(course, lesson, student, found, replace))
+            if student in conflicts:
+                outcomes.append(Outcome(SKIPPED, student, ", ".join(i.name for i in found), conflicts[student]))
+            else:
+                outcomes.append(_collect_one(course, lesson, student, found, replace))
     finally:
         if archive is not None:
             archive.close()
@@ -145,11 +201,62 @@ def collect(course, source, lesson, pattern=None, replace=False):
     return outcomes
 
 
+def _id_problem(student):
+    """Why ``student`` cannot be a student id (None if it can)."""
+    student = student or ""
+    if any(unicodedata.category(ch)[0] == "C" for ch in student):
+        return f"{printable(repr(student))} is not a usable student id: it contains a control character"
+    if any(sep in student for sep in ("/", "\\", os.sep)) or student in (".", ".."):
+        return f"{student!r} is not a usable student id: it contains a path separator"
+    if not STUDENT_RE.fullmatch(student):
+        return f"{printable(repr(student))} is not a usable student id (letters, digits and ._@+- only)"
+    return None
+
+
+def _case_conflicts(course, by_student):
+    """{student: reason} for the ids that differ only by case from another id, here or already collected.
+
+    On a case-insensitive disk (a copy of the course on macOS or Windows) they would share a folder.
+    """
+    base = course.root / "submitted"
+    known = [p.name for p in base.iterdir() if p.is_dir()] if base.is_dir() else []
+    groups = {}
+    for student in {*by_student, *known}:
+        if student and _id_problem(student) is None:
+            groups.setdefault(student.casefold(), set()).add(student)
+    conflicts = {}
+    for same in groups.values():
+        if len(same) < 2:
+            continue
+        for student in same & set(by_student):
+            others = sorted(same - {student})
+            where = ["already collected" if o in known else "in this source" for o in others]
+            conflicts[student] = (f"conflict: the student id {student!r} differs only by case from "
+                                  + ", ".join(f"{o!r} ({w})" for o, w in zip(others, where))
+                                  + "; nothing was filed for it: rename one (ids must differ by more than case)"
+                                  " and collect again")
+    return conflicts
+
+
 def _collect_one(course, lesson, student, found, replace):
     names = ", ".join(i.name for i in found)
-    if not STUDENT_RE.fullmatch(student or ""):
-        return Outcome(SKIPPED, None, names, f"{student!r} is not a usable student id (letters, digits "
-                                             "and ._@+- only)")
+    problem = _id_problem(student)
+    if problem:
+        return Outcome(SKIPPED, None, names, problem)
+    links = [i for i in found if i.link is not None]
+    found = [i for i in found if i.link is None]
+    if not found:
+        return Outcome(SKIPPED, student, names, "only symbolic links: "
+                       + ", ".join(f"{i.name} -> {i.link}" for i in links) + f"; {LINK_RULE}")
+    outcome = _take(course, lesson, student, found, replace, names)
+    if links:
+        outcome.reason = printable("; ".join(filter(None, [outcome.reason, (
+            f"left out the symbolic link{'s' if len(links) > 1 else ''} "
+            + ", ".join(f"{i.name} -> {i.link}" for i in links) + f" ({LINK_RULE})")])))
+    return outcome
+
+
+def _take(course, lesson, student, found, replace, names):
     notebooks = [i for i in found if i.name.lower().endswith(".ipynb")]
     right = [i for i in notebooks if _matches(PurePosixPath(i.name).name, lesson)]
     if len(right) > 1:

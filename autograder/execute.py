@@ -26,6 +26,7 @@ from traitlets import Any
 
 from autograder import status as st
 from autograder.kernelclient import SlicedKernelManager
+from autograder.outputs import TRUNCATED, limit_outputs
 
 GRACE = 5.0   # seconds an interrupted kernel gets to become responsive again before it is killed
 
@@ -93,7 +94,7 @@ class SandboxedExecute(Execute):
         self.limits = limits
         self.restore_code = restore_code
         # the kernel cuts its own printed output at output_mb (kernel_startup.py); this is the backstop
-        self.output_budget = int(2 * limits.output_mb * 2 ** 20)
+        self.output_budget = limits.output_budget
         self.output_used = 0
         self.truncated = False
         self.deadline_hit = False
@@ -135,10 +136,7 @@ class SandboxedExecute(Execute):
         size = _content_size(msg.get("content", {}))
         if self.output_used + size > self.output_budget:
             if not any(TRUNCATED in (o.get("text") or "") for o in outs):
-                outs.append(nbformat.v4.new_output(
-                    "stream", name="stdout",
-                    text=f"\n[output truncated by the grader: the notebook printed more than "
-                         f"{self.limits.output_mb:g} MB]\n"))
+                outs.append(nbformat.v4.new_output("stream", name="stdout", text=truncation_note(self.limits)))
             self.truncated = True
             return None
         self.output_used += size
@@ -233,6 +231,9 @@ class SandboxedExecute(Execute):
         if stopped is not None:
             events += self._stopped(nb, stopped, why)
         events += self._cell_events(nb)
+        # the error replies nbgrader adds, and anything else that bypassed output(), count too
+        if limit_outputs(nb, self.output_budget, truncation_note(self.limits)):
+            self.truncated = True
         if self.truncated or _says_truncated(nb):
             events.append([st.OUTPUT, f"the notebook printed more than {self.limits.output_mb:g} MB; "
                                       "the rest was dropped"])
@@ -319,7 +320,10 @@ class SandboxedExecute(Execute):
             return pool.submit(asyncio.run, coro).result()
 
 
-TRUNCATED = "[output truncated by the grader"   # the note kernel_startup.py and output() leave
+
+
+def truncation_note(limits):
+    return f"\n{TRUNCATED}: the notebook printed more than {limits.output_mb:g} MB]\n"
 
 
 def _says_truncated(nb):

@@ -1,7 +1,8 @@
 """Export the grades: nbgrader's own CSV (one row per student and lesson), plus a status and reason.
 
 Students whose submission could not be collected (wrong name, not a notebook...) are added with
-a score of zero, so that nobody silently disappears from the grade sheet.
+a score of zero, and so are those graded without a gradebook entry (the grader failed on them:
+their status says why), so that nobody silently disappears from the grade sheet.
 """
 
 from __future__ import annotations
@@ -27,10 +28,20 @@ def export_rows(course):
         dest = Path(tmp) / "grades.csv"
         course.nbgrader("export", f"--to={dest}", "--log-level=WARN")
         rows = list(csv.DictReader(io.StringIO(dest.read_text())))
-    lessons = sorted({r["assignment"] for r in rows})
+    results_dir = course.state / "results"
+    graded = sorted(p.name for p in results_dir.iterdir() if p.is_dir()) if results_dir.is_dir() else []
+    lessons = sorted({r["assignment"] for r in rows} | set(graded))
     max_scores = {r["assignment"]: r["max_score"] for r in rows}
     seen = {(r["assignment"], r["student_id"]) for r in rows}
     for lesson in lessons:
+        for path in sorted((results_dir / lesson).glob("*.json")):
+            result = st.Result.load(path)
+            if (result is None or (lesson, result.student) in seen
+                    or not course.submitted(result.student, lesson).exists()):
+                continue
+            maximum = max_scores.get(lesson) or ("" if result.max_score is None else str(result.max_score))
+            rows.append(_zero_row(lesson, result.student, maximum, result.status, result.reason))
+            seen.add((lesson, result.student))
         skipped = skipped_students(course, lesson)
         for row in rows:
             if row["assignment"] != lesson:
@@ -44,13 +55,15 @@ def export_rows(course):
                 row["status"], row["reason"] = NO_SUBMISSION, ""
         for student, reason in skipped.items():
             if (lesson, student) not in seen:
-                rows.append({"assignment": lesson, "duedate": "", "timestamp": "", "student_id": student,
-                             "last_name": "", "first_name": "", "email": "", "raw_score": "0.0",
-                             "late_submission_penalty": "0.0", "score": "0.0",
-                             "max_score": max_scores[lesson], "status": st.NOT_COLLECTED,
-                             "reason": reason})
+                rows.append(_zero_row(lesson, student, max_scores.get(lesson, ""), st.NOT_COLLECTED, reason))
     rows.sort(key=lambda r: (r["assignment"], r["student_id"]))
     return rows
+
+
+def _zero_row(lesson, student, max_score, status, reason):
+    return {"assignment": lesson, "duedate": "", "timestamp": "", "student_id": student, "last_name": "",
+            "first_name": "", "email": "", "raw_score": "0.0", "late_submission_penalty": "0.0",
+            "score": "0.0", "max_score": max_score, "status": status, "reason": reason}
 
 
 def export(course, to=None, fmt="csv"):

@@ -2,7 +2,9 @@
 
 - :class:`UseSandboxOutputs` takes the place of ``Execute`` in ``nbgrader autograde``: the notebook
   was already executed in a sandbox by a worker process, so its outputs are copied in, and nbgrader
-  then scores and saves them exactly as it would its own.
+  then scores and saves them as it would its own, with two rules of the grader's: the outputs are
+  kept within the output limit (so the autograded notebook and its feedback stay small), and a test
+  cell scores all its points or none (no partial credit from an output: see ``outputs.grader_credit``).
 - :class:`AddGradingStatus` puts the grader's status and reasons at the top of the feedback.
 """
 
@@ -12,8 +14,9 @@ from pathlib import Path
 
 import nbformat
 from nbgrader.preprocessors import NbGraderPreprocessor
-from traitlets import Unicode
+from traitlets import Int, Unicode
 
+from autograder.outputs import TRUNCATED, grader_credit, limit_outputs, repair_unicode
 from autograder.status import GRADED, Result
 
 
@@ -22,6 +25,7 @@ class UseSandboxOutputs(NbGraderPreprocessor):
 
     executed_directory = Unicode("", help="folder of executed notebooks: <student>/<lesson>/<nb>.ipynb"
                                  ).tag(config=True)
+    output_budget = Int(4 << 20, help="characters of output kept per notebook").tag(config=True)
 
     def preprocess(self, nb, resources):
         info = resources["nbgrader"]
@@ -40,6 +44,9 @@ class UseSandboxOutputs(NbGraderPreprocessor):
                 mine.execution_count = theirs.get("execution_count")
         if "language_info" in done.metadata:
             nb.metadata["language_info"] = done.metadata["language_info"]
+        repair_unicode(nb)
+        limit_outputs(nb, self.output_budget, f"\n{TRUNCATED}: more output than the limit]\n")
+        grader_credit(nb)
         return nb, resources
 
 

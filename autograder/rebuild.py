@@ -5,7 +5,8 @@ of the locked and test cells, hidden tests included) in which only the student's
 back: each solution cell, matched by its ``grade_id``, and the free cells the student wrote (or the
 unlocked demo cells they edited), each kept after the locked cell it followed. Everything else comes
 from the template: deleted cells come back, edited test cells and nbgrader metadata (points, grade,
-locked) are restored, and each restoration is reported.
+locked) are restored, and each restoration is reported. Pasted images (markdown attachments) are
+not kept: each reference to one is replaced by a note, and reported.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ import uuid
 from dataclasses import dataclass, field
 
 import nbformat
+
+from autograder.outputs import strip_attachments
 
 
 @dataclass
@@ -163,9 +166,25 @@ def rebuild(template, submitted, released=None):
             cells.append(_fresh(cell))
         cells.extend(free_after.get(gid, []))
     rebuilt.nb.cells = cells
+    _note_attachments(rebuilt)
     _flag_suspicious(rebuilt, by_id)
     _flag_rebinding(rebuilt, by_id, guarded_names(template))
     return rebuilt
+
+
+def _note_attachments(rebuilt):
+    """Replace references to pasted images with a note (the attachments themselves are not kept).
+
+    Only the student's cells (free and solution cells): the lesson's own cells keep theirs.
+    """
+    for index, cell in enumerate(rebuilt.nb.cells):
+        if cell.get("cell_type") != "markdown" or (grade_id(cell) and not meta(cell).get("solution")):
+            continue
+        names = strip_attachments(cell)
+        if names:
+            rebuilt.notes.append(f"cell {index + 1}: pasted image{'s' if len(names) > 1 else ''} "
+                                 f"{', '.join(names)} not kept (attachments are not graded; a note "
+                                 "takes their place)")
 
 
 def _lesson_setup_nodes(template):

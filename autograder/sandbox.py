@@ -66,6 +66,12 @@ class Limits:
     scratch_mb: int = 512         # size of its private /tmp and home (also counted as memory)
 
     @property
+    def output_budget(self):
+        """Characters of output a notebook keeps in all (printing is cut at output_mb; twice that is the
+        backstop for everything else: rich outputs, errors, what the kernel sent another way)."""
+        return int(2 * self.output_mb * 2 ** 20)
+
+    @property
     def cpu_limit(self):
         return int(self.cpu_seconds or max(1, round(self.notebook_timeout)))
 

@@ -18,6 +18,7 @@ from pathlib import Path
 import nbformat
 
 from autograder import status as st
+from autograder.outputs import repair_unicode
 from autograder.rebuild import rebuild, restore_code
 from autograder.sandbox import Limits, Sandbox, Slot
 
@@ -52,7 +53,22 @@ class Job:
 
 
 def read_submission(path):
-    """Return (notebook, None), or (None, why it is not a valid notebook)."""
+    """Return (notebook, None), or (None, why it is not a valid notebook).
+
+    Lone surrogates (valid JSON, invalid Unicode) are replaced with U+FFFD: see :func:`read_repaired`.
+    """
+    nb, problem, _ = read_repaired(path)
+    return nb, problem
+
+
+def read_repaired(path):
+    """Return (notebook, None, repaired characters), or (None, why it is not a valid notebook, 0)."""
+    nb, problem = _read(path)
+    repaired = repair_unicode(nb) if nb is not None else 0
+    return nb, problem, repaired
+
+
+def _read(path):
     path = Path(path)
     try:
         size = path.stat().st_size
@@ -112,7 +128,16 @@ def grade(job):
     start = time.monotonic()
     result = st.Result(lesson=job.lesson, student=job.student, key=job.key)
     template = nbformat.reads(job.template, as_version=4)
-    nb, problem = read_submission(job.submission)
+    nb, problem, repaired = read_repaired(job.submission)
+    if repaired:
+        result.add(st.GRADED, f"the notebook held {repaired} invalid Unicode character{'s' if repaired > 1 else ''} "
+                              "(half of a surrogate pair, e.g. a cut emoji): replaced with U+FFFD")
+    rebuilt = None
+    if not problem:
+        try:
+            rebuilt = rebuild(template, nb, job.released)
+        except Exception as exc:  # noqa: BLE001 - cells of the wrong shape: a broken notebook, not a grader error
+            problem = f"its cells cannot be read ({type(exc).__name__}: {exc})"
     if problem:
         result.add(st.INVALID, problem)
         graded = ungradable(template, f"the submission is not a valid notebook: {problem}")
@@ -121,7 +146,6 @@ def grade(job):
             if cell.cell_type == "code":
                 cell.outputs = []
     else:
-        rebuilt = rebuild(template, nb, job.released)
         for note in rebuilt.notes:
             result.add(st.TAMPERED if rebuilt.tampered else st.GRADED, note)
         staged = rebuilt.nb
@@ -144,6 +168,8 @@ def grade(job):
             result.usage = {**box.counters(), "slot": box.index, "uid": box.uid}
             box.kill_all()
             sandbox.host_cleanup()
+    if repair_unicode(graded):   # the kernel's outputs, as sent
+        result.add(st.GRADED, "the outputs held invalid Unicode characters: replaced with U+FFFD")
     _write(graded, job.executed)
     result.seconds = round(time.monotonic() - start, 2)
     return result.to_json()

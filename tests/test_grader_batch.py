@@ -96,6 +96,56 @@ def cli(*args, timeout=OUTER):
 
 
 
+# Hostile submissions built from the blank or correct fixture (too big or too odd to keep as files).
+ATTACHMENT_MB = 100
+HUGE_ERROR_MB = 30
+
+
+def _planted(base, edit):
+    nb = json.loads((FIXTURES / f"{base}.ipynb").read_text())
+    edit(nb["cells"])
+    return json.dumps(nb).encode()   # ensure_ascii: a lone surrogate stays a valid JSON escape
+
+
+def _solution(cells, grade_id):
+    return next(c for c in cells if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") == grade_id)
+
+
+def _lone_surrogate(cells):
+    # valid JSON ("\ud83d"), but no UTF-8 can hold it: writing the notebook back used to crash the worker
+    cell = _solution(cells, "softmax")
+    cell["source"] = "".join(cell["source"]) + "\n# half an emoji: \ud83d"
+
+
+def _display_hook(points):
+    def edit(cells):
+        # an execute_result before the failure: nbgrader reads it as the cell's partial credit
+        _solution(cells, "softmax")["source"] = (
+            "import sys\n\ndef softmax(Z):\n"
+            f"    sys.displayhook({points!r})\n    raise NotImplementedError()\n")
+    return edit
+
+
+def _pasted_image(cells):
+    # a screenshot pasted into a markdown cell: the rebuild drops the attachment, not the reference
+    image = "A" * (ATTACHMENT_MB << 20)
+    cells.insert(4, {"cell_type": "markdown", "metadata": {}, "id": "pasted01",
+                     "source": "My plot: ![shot.png](attachment:shot.png)",
+                     "attachments": {"shot.png": {"image/png": image}}})
+
+
+def _huge_error(cells):
+    cells.insert(4, {"cell_type": "code", "metadata": {}, "id": "hugeerr1", "execution_count": None,
+                     "outputs": [], "source": f"raise ValueError('x' * {HUGE_ERROR_MB << 20})"})
+
+
+PLANTED = {"lone_surrogate": ("correct", _lone_surrogate),
+           "display_hook": ("blank", _display_hook("I passed")),
+           "credit_above_max": ("blank", _display_hook(1000)),
+           "pasted_image": ("correct", _pasted_image),
+           "huge_error": ("correct", _huge_error)}
+
+
 def submissions_folder(folder, names, port):
     """A folder of per-student folders, as a download would give: <student>/01_softmax.ipynb."""
     for name in names:
@@ -105,6 +155,9 @@ def submissions_folder(folder, names, port):
             continue
         target = folder / name / f"{LESSON}.ipynb"
         target.parent.mkdir(parents=True)
+        if name in PLANTED:
+            target.write_bytes(_planted(*PLANTED[name]))
+            continue
         data = (FIXTURES / f"{name}.ipynb").read_bytes()
         target.write_bytes(data.replace(b"__GRADER_TEST_PORT__", str(port).encode()))
     return folder
@@ -134,7 +187,8 @@ class Batch:
                        for o in c.get("outputs", []))
 
 
-ALL = sorted([p.stem for p in FIXTURES.glob("*.ipynb") if p.stem != "Untitled"] + ["wrong_name"])
+ALL = sorted([p.stem for p in FIXTURES.glob("*.ipynb") if p.stem != "Untitled"] + ["wrong_name"]
+             + list(PLANTED))
 
 
 @pytest.fixture(scope="session")
@@ -180,6 +234,16 @@ def batch(tmp_path_factory):
         timed("feedback", "feedback", LESSON, "--course-dir", course)
         timed("export", "export", "--course-dir", course, "--to", root / "grades.csv")
         b.served = server.served
+        # one notebook nbgrader cannot convert (a dangling attachment planted after grading): a copy of
+        # the course, so that the feedback above stays as graded
+        broken = root / "course-broken"
+        shutil.copytree(course, broken, ignore=shutil.ignore_patterns("submitted"))
+        path = broken / "autograded" / "blank" / LESSON / f"{LESSON}.ipynb"
+        nb = json.loads(path.read_text())
+        nb["cells"].append({"cell_type": "markdown", "metadata": {}, "source": "![x](attachment:gone.png)"})
+        path.write_text(json.dumps(nb))
+        start = time.monotonic()
+        b.runs["feedback-broken"] = (cli("feedback", LESSON, "--course-dir", broken), time.monotonic() - start)
     finally:
         server.close()
     return b
@@ -207,7 +271,8 @@ def check(batch, student, score, status, *reasons):
 
 def test_every_command_succeeded(batch):
     """Did collect, the three autograde rounds, report, feedback and export all exit with 0?"""
-    failed = {name: (p.returncode, p.stderr[-2000:]) for name, (p, _) in batch.runs.items() if p.returncode}
+    failed = {name: (p.returncode, p.stderr[-2000:]) for name, (p, _) in batch.runs.items()
+              if p.returncode and name != "feedback-broken"}
     assert failed == {}
 
 
@@ -460,3 +525,58 @@ def test_export_has_one_row_per_student_with_status(batch):
     assert by_student["correct"]["score"] == "13.0" and by_student["correct"]["max_score"] == "13.0"
     assert by_student["memory_bomb"]["status"] == st.MEMORY
     assert {r["assignment"] for r in rows} == {LESSON}
+
+
+# ---------------------------------------------------------------------------------------------
+# Planted submissions (PLANTED): grades a student cannot forge, rows that cannot vanish
+# ---------------------------------------------------------------------------------------------
+
+def _file(batch, folder, student, suffix="ipynb"):
+    base = batch.course / folder if folder != "executed" else batch.course / "grading" / "executed"
+    return base / student / LESSON / f"{LESSON}.{suffix}"
+
+
+def test_lone_surrogate_is_repaired_and_graded(batch):
+    """Is a solution with a lone '\\ud83d' in a comment graded in full (no grader error), the repair said?"""
+    check(batch, "lone_surrogate", FULL, st.GRADED, "1 invalid Unicode character", "U+FFFD")
+    rows = {r["student_id"]: r for r in csv.DictReader(open(batch.course.parent / "grades.csv"))}
+    assert rows["lone_surrogate"]["score"] == "13.0"
+
+
+def test_displayed_results_are_not_partial_credit(batch):
+    """Does a blank notebook whose function calls sys.displayhook('I passed') still score zero?"""
+    check(batch, "display_hook", 0.0, st.GRADED)
+
+
+def test_partial_credit_above_the_maximum_is_not_a_grader_error(batch):
+    """Does displaying 1000 in every test cell give zero, with a grade saved (not 'grader error')?"""
+    check(batch, "credit_above_max", 0.0, st.GRADED)
+    assert all(score == 0 for score in batch.cells("credit_above_max").values())
+
+
+def test_pasted_image_gets_feedback(batch):
+    """Is a notebook with a 100 MB pasted image graded and given feedback, the image replaced by a note?"""
+    assert _file(batch, "submitted", "pasted_image").stat().st_size > ATTACHMENT_MB << 20
+    check(batch, "pasted_image", FULL, st.GRADED, "pasted image shot.png not kept")
+    html = _file(batch, "feedback", "pasted_image", "html").read_text()
+    assert "not kept by the grader" in html and len(html) < 5 << 20
+
+
+def test_huge_error_is_cut_in_every_file(batch):
+    """Is a 30 MB exception message cut to the output limit in the executed, autograded and feedback files?"""
+    check(batch, "huge_error", FULL, st.OUTPUT, "printed more than 2 MB")
+    for folder, suffix in (("executed", "ipynb"), ("autograded", "ipynb"), ("feedback", "html")):
+        assert _file(batch, folder, "huge_error", suffix).stat().st_size < 3 << 20, folder
+    assert "ValueError" in _file(batch, "autograded", "huge_error").read_text()
+
+
+def test_one_broken_feedback_does_not_stop_the_others(batch):
+    """When nbgrader cannot convert one notebook, do the others get feedback and that one a short page?"""
+    proc, _ = batch.runs["feedback-broken"]
+    assert proc.returncode == 1 and "warning: blank:" in proc.stderr and "gone.png" in proc.stderr
+    broken = batch.course.parent / "course-broken" / "feedback"
+    page = (broken / "blank" / LESSON / f"{LESSON}.html").read_text()
+    assert "Score: 0 / 13" in page and "ask your instructor" in page
+    for student in ALL:
+        if student not in ("wrong_name", "blank"):
+            assert "Softmax" in (broken / student / LESSON / f"{LESSON}.html").read_text(), student
