@@ -230,3 +230,65 @@ def test_two_layer_net_preset():
     scaled = two_layer_net(400, 300, 10, np.random.default_rng(0), scale=0.01)
     assert scaled.params["W2"].std() == pytest.approx(0.01, rel=0.05)
     assert two_layer_net(4, 3, 2, np.random.default_rng(0), dtype=np.float32).params["W1"].dtype == np.float32
+
+
+# --- Regression: loss="mse" (lesson 11) ---------------------------------------------------------
+
+def test_mean_squared_error_value_gradient_and_shapes():
+    """Does mean_squared_error give mean((pred - y)^2), its numeric gradient, take (N,) targets, reject bad shapes?"""
+    from course.nn.losses import mean_squared_error
+
+    rng = np.random.default_rng(3)
+    pred, y = rng.normal(size=(6, 2)), rng.normal(size=(6, 2))
+    loss, dpred = mean_squared_error(pred, y)
+    assert loss == pytest.approx(np.mean((pred - y) ** 2), rel=1e-12)
+    numeric = numeric_gradient(lambda p: mean_squared_error(p, y)[0], pred.copy())
+    assert relative_error(dpred, numeric) < 1e-8
+    col = rng.normal(size=(5, 1))
+    target = np.arange(5.0)
+    assert mean_squared_error(col, target)[0] == pytest.approx(np.mean((col[:, 0] - target) ** 2))
+    assert mean_squared_error(col.astype(np.float32), target)[1].dtype == np.float32
+    with pytest.raises(ValueError, match="shape"):
+        mean_squared_error(pred, y[:, 0])
+    with pytest.raises(ValueError, match="2-D"):
+        mean_squared_error(pred[:, 0], y[:, 0])
+
+
+def test_mlp_regression_loss_gradients_evaluate_and_predict():
+    """Does mlp(loss="mse") pass a numeric gradient check with L2, and evaluate to (mse, R²) like scikit-learn?"""
+    from sklearn.metrics import r2_score
+
+    model, rng = network((4, 5, 1), seed=11, reg=0.1, loss="mse")
+    X, y = rng.normal(size=(7, 4)), rng.normal(size=7)
+    loss, grads = model.loss(X, y)
+    pred = model.loss(X)[:, 0]
+    assert loss == pytest.approx(np.mean((pred - y) ** 2) + l2_penalty(model.params, 0.1), rel=1e-12)
+    for name in model.params:
+        numeric = numeric_gradient(lambda p, name=name: model.loss(X, y)[0], model.params[name])
+        assert relative_error(grads[name], numeric) < 1e-7, name
+    mse, r2 = model.evaluate(X, y)
+    assert mse == pytest.approx(np.mean((pred - y) ** 2), rel=1e-12)
+    assert r2 == pytest.approx(r2_score(y, pred), rel=1e-12)
+    np.testing.assert_allclose(model.predict(X), pred)
+    assert model.metric_name == "r2" and "mse" in repr(model)
+    with pytest.raises(ValueError, match="loss must be one of"):
+        mlp((4, 5, 1), rng, loss="hinge")
+
+
+def test_fit_trains_a_regressor_and_keeps_the_classifier_path():
+    """Does fit lower a regressor's error (R² in the "val_acc" column), while the default loss stays cross-entropy?"""
+    from course.nn.train import fit
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 3))
+    y = X @ np.array([1.0, -2.0, 0.5]) + 0.1 * rng.normal(size=300)
+    model = mlp((3, 16, 1), np.random.default_rng(1), loss="mse")
+    history = fit(model, (X[:200], y[:200], X[200:], y[200:]), num_epochs=20, batch_size=32, lr=1e-2,
+                  progress=False)
+    assert history["val_loss"][-1] < 0.1 * history["val_loss"][0]
+    assert history["val_acc"][-1] > 0.95
+    classifier = mlp((3, 4, 2), np.random.default_rng(1))
+    assert classifier.loss_name == "softmax_cross_entropy" and classifier.metric_name == "accuracy"
+    labels = np.array([0, 1, 1])
+    assert classifier.loss(X[:3], labels)[0] == pytest.approx(softmax_cross_entropy(classifier.loss(X[:3]), labels)[0])
+    assert classifier.predict(X[:3]).dtype == np.int64

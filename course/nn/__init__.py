@@ -15,7 +15,7 @@ Where things go (one idea per module; every layer follows one contract,
     recurrent.py    RNN, LSTM, GRU steps and batch-first sequences (N, T, D), bidirectional (lesson 10)
     embedding.py    embedding_forward / embedding_backward: a lookup table (lesson 10)
     init.py         the initializers and init_params (lesson 03)
-    losses.py       cross_entropy (05), softmax_cross_entropy (06), l2_penalty (08)
+    losses.py       cross_entropy (05), softmax_cross_entropy (06), l2_penalty (08), mean_squared_error (11)
     metrics.py      accuracy, confusion_matrix (lesson 05)
     optim.py        update rules sgd, sgd_momentum, adam: update(w, dw, config) -> (next_w, config) (07)
     batches.py      minibatches (lesson 07)

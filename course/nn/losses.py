@@ -1,5 +1,6 @@
 """Losses: cross-entropy of probabilities (lesson 05), softmax cross-entropy from scores with its
-gradient (lesson 06), and the L2 weight penalty (lesson 08).
+gradient (lesson 06), the L2 weight penalty (lesson 08), and the mean squared error of regression
+(lesson 11).
 
 Classifiers in ``course.nn`` end in scores (logits); :func:`softmax_cross_entropy` turns them into
 the loss and its gradient in one fused, stable step, so no probability is rounded to 0 and logged.
@@ -11,7 +12,7 @@ import numpy as np
 
 from course.nn.functional import log_softmax
 
-__all__ = ["cross_entropy", "softmax_cross_entropy", "l2_penalty", "check_labels"]
+__all__ = ["cross_entropy", "softmax_cross_entropy", "mean_squared_error", "l2_penalty", "check_labels"]
 
 
 def check_labels(y, num_samples, num_classes, name="y"):
@@ -83,6 +84,39 @@ def softmax_cross_entropy(scores, y):
     dscores[rows, y] -= 1                                 # P - Y
     dscores /= num_samples                                # the mean over the batch
     return float(loss), dscores
+
+
+def mean_squared_error(pred, y):
+    """Mean squared error of predictions against real targets, and its gradient (Keras' "mse").
+
+    Parameters
+    ----------
+    pred : (N, K) predictions (a regression network's linear outputs); float32 stays float32
+    y : (N, K) targets, or (N,) targets when K == 1
+
+    Returns
+    -------
+    loss : float, ``mean((pred - y) ** 2)`` over all N K entries
+    dpred : (N, K) gradient of ``loss`` with respect to ``pred``: ``2 (pred - y) / (N K)``
+
+    Raises
+    ------
+    ValueError : pred not 2-D, or y of another shape
+    """
+    pred = np.asarray(pred)
+    if not np.issubdtype(pred.dtype, np.floating):
+        pred = pred.astype(np.float64)
+    if pred.ndim != 2:
+        raise ValueError(f"pred must be a 2-D array of shape (N, K), got shape {pred.shape}")
+    y = np.asarray(y)
+    if y.shape == pred.shape[:1] and pred.shape[1] == 1:
+        y = y[:, None]                                    # (N,) targets of a one-output network
+    if y.shape != pred.shape:
+        raise ValueError(f"targets y must have the shape of pred {pred.shape} (or ({pred.shape[0]},) for "
+                         f"one output), got shape {y.shape}")
+    diff = pred - y.astype(pred.dtype)                    # (N, K)
+    loss = np.mean(diff * diff, dtype=np.float64)
+    return float(loss), diff * (2 / diff.size)
 
 
 def l2_penalty(params, reg):

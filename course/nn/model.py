@@ -23,7 +23,7 @@ from course.nn.activations import activation_backward, activation_forward, check
 from course.nn.dense import dense_backward, dense_forward
 from course.nn.dropout import check_rate, dropout_backward, dropout_forward
 from course.nn.init import INITIALIZERS, check_layer_sizes, normal_init
-from course.nn.losses import l2_penalty, softmax_cross_entropy
+from course.nn.losses import l2_penalty, mean_squared_error, softmax_cross_entropy
 
 __all__ = ["Classifier", "Dense", "Activation", "Dropout", "Sequential", "FunctionModel", "mlp", "two_layer_net"]
 
@@ -127,8 +127,32 @@ class Dropout:
         return f"Dropout({self.p})"
 
 
+LOSSES = {"softmax_cross_entropy": softmax_cross_entropy, "mse": mean_squared_error}
+
+
+def check_loss(loss):
+    """``loss`` if it names an entry of LOSSES, else ValueError."""
+    if loss not in LOSSES:
+        raise ValueError(f"loss must be one of {sorted(LOSSES)}, got {loss!r}")
+    return loss
+
+
+def r2_score(pred, y):
+    """The coefficient of determination 1 - SS_res / SS_tot of (N, K) predictions (mean over outputs)."""
+    pred = np.asarray(pred, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64).reshape(pred.shape)
+    ss_res = np.sum((y - pred) ** 2, axis=0)
+    ss_tot = np.sum((y - y.mean(axis=0)) ** 2, axis=0)
+    return float(np.mean(1 - ss_res / ss_tot))
+
+
 class Sequential(Classifier):
     """Layers applied in order, ending in class scores; softmax cross-entropy plus L2 as the loss.
+
+    With ``loss="mse"`` the same layers are a regression network: the last layer's outputs are the
+    predictions, the loss is their mean squared error against real targets ``y`` (N,) or (N, K),
+    ``evaluate`` returns (mse, R²) and ``predict`` the outputs (N,) for one output, else (N, K). In
+    ``course.nn.fit``'s history the "train_acc"/"val_acc" columns then hold R² (``metric_name``).
 
     Parameters
     ----------
@@ -139,10 +163,14 @@ class Sequential(Classifier):
     params : optional dict of starting parameters; without it the layers draw their own
     copy : copy ``params`` into new arrays of ``dtype`` (default); False uses the caller's dict and
         arrays themselves (training then changes them)
+    loss : "softmax_cross_entropy" (classification, the default) or "mse" (regression)
     """
 
-    def __init__(self, layers, rng, reg=0.0, dtype=np.float64, params=None, copy=True):
+    def __init__(self, layers, rng, reg=0.0, dtype=np.float64, params=None, copy=True,
+                 loss="softmax_cross_entropy"):
         self.layers, self.reg = list(layers), float(reg)
+        self.loss_name = check_loss(loss)
+        self.metric_name = "accuracy" if loss == "softmax_cross_entropy" else "r2"
         drawn, index = {}, 0
         for layer in self.layers:
             if hasattr(layer, "build"):
@@ -181,7 +209,7 @@ class Sequential(Classifier):
             caches.append(cache)
         if not train:
             return out
-        loss, dout = softmax_cross_entropy(out, y)
+        loss, dout = LOSSES[self.loss_name](out, y)
         grads = {}
         for i in range(len(self.layers) - 1, -1, -1):
             dout, layer_grads = self.layers[i].backward(dout, caches[i], need_dX=i > 0)
@@ -193,9 +221,25 @@ class Sequential(Classifier):
                     grads[name] += self.reg * self.params[name]
         return loss, {name: grads[name] for name in self.params}
 
+    def predict(self, X, chunk_size=5_000):
+        """Classes (N,) int64 for a classifier; for "mse" the outputs, (N,) for one output else (N, K)."""
+        if self.loss_name == "softmax_cross_entropy":
+            return super().predict(X, chunk_size)
+        S = self.scores(X, chunk_size)
+        return S[:, 0] if S.shape[1] == 1 else S
+
+    def evaluate(self, X, y, chunk_size=5_000):
+        """(mean cross-entropy, accuracy) for a classifier; (mean squared error, R²) for "mse"."""
+        if self.loss_name == "softmax_cross_entropy":
+            return super().evaluate(X, y, chunk_size)
+        S = self.scores(X, chunk_size)
+        loss, _ = mean_squared_error(S, y)
+        return loss, r2_score(S, y)
+
     def __repr__(self):
         inner = ",\n    ".join(map(repr, self.layers))
-        return f"Sequential([\n    {inner}], reg={self.reg})"
+        extra = "" if self.loss_name == "softmax_cross_entropy" else f", loss={self.loss_name!r}"
+        return f"Sequential([\n    {inner}], reg={self.reg}{extra})"
 
 
 class FunctionModel(Classifier):
@@ -221,8 +265,10 @@ class FunctionModel(Classifier):
 
 
 def mlp(layer_sizes, rng, activation="relu", dropout=0.0, reg=0.0, init="he_normal", dtype=np.float64,
-        params=None, copy=True):
+        params=None, copy=True, loss="softmax_cross_entropy"):
     """A fully connected classifier: (dense -> activation -> dropout) per hidden layer, then dense.
+
+    ``loss="mse"`` makes it a regressor with ``n_L`` linear outputs (see Sequential).
 
     Parameters
     ----------
@@ -231,6 +277,7 @@ def mlp(layer_sizes, rng, activation="relu", dropout=0.0, reg=0.0, init="he_norm
     activation : hidden activation name;  dropout : rate after every hidden activation
     reg : L2 strength;  init : initializer name or callable;  dtype : parameter dtype
     params : optional starting parameters "W1", "b1", ...;  copy : see Sequential
+    loss : "softmax_cross_entropy" (classification) or "mse" (regression)
 
     Returns
     -------
@@ -246,7 +293,7 @@ def mlp(layer_sizes, rng, activation="relu", dropout=0.0, reg=0.0, init="he_norm
             layers.append(Activation(activation))
             if dropout:
                 layers.append(Dropout(dropout))
-    return Sequential(layers, rng, reg=reg, dtype=dtype, params=params, copy=copy)
+    return Sequential(layers, rng, reg=reg, dtype=dtype, params=params, copy=copy, loss=loss)
 
 
 def two_layer_net(num_inputs, num_hiddens, num_outputs, rng, reg=0.0, scale=None, dtype=np.float64,
