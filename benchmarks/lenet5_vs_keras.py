@@ -23,20 +23,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))   # run from anywhere in the repo
 
 from benchmarks.interleaved import Benchmark, main  # noqa: E402
+from course.keras_cnn import lenet5_weights_to_keras as to_keras_weights  # noqa: E402 - channels-last kernels
 from course.nn.augment import flip_images  # noqa: E402
 from course.nn.model import Augmented, lenet5  # noqa: E402
-
-
-def to_keras_weights(params):
-    """course.nn LeNet-5 parameters as the list Keras' ``set_weights`` takes (channels-last kernels).
-
-    A conv kernel (F, C, KH, KW) becomes (KH, KW, C, F). Keras flattens (5, 5, 16) feature maps row by
-    row with the channels innermost, course.nn flattens (16, 5, 5) channel by channel: the rows of
-    the first dense layer are permuted to match.
-    """
-    W3 = params["W3"].reshape(16, 5, 5, -1).transpose(1, 2, 0, 3).reshape(400, -1)
-    return [params["W1"].transpose(2, 3, 1, 0), params["b1"], params["W2"].transpose(2, 3, 1, 0), params["b2"],
-            W3, params["b3"], params["W4"], params["b4"], params["W5"], params["b5"]]
 
 
 def numpy_model(args):
