@@ -50,6 +50,10 @@ def _is_definition(node):
     if isinstance(node, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.ClassDef)):
         return True
     if isinstance(node, ast.Assign):
+        # `keras = load_keras()`: an import in all but name (lessons 11-12 define classes on keras.*).
+        if (isinstance(node.value, ast.Call) and isinstance(node.value.func, ast.Name)
+                and node.value.func.id == "load_keras"):
+            return True
         # Module constants like INITIALIZERS or LAYER_SIZES; single capitals (X, Z, N) are data.
         return all(isinstance(t, ast.Name) and t.id.isupper() and len(t.id) > 1 for t in node.targets)
     return False
@@ -638,4 +642,84 @@ CHECKS.update({
     ("10_rnn", "embedding_backward"): check_embedding,
     ("10_rnn", "lstm_classifier_scores"): check_lstm_classifier_scores,
     ("10_rnn", "lstm_classifier_loss"): check_lstm_classifier_loss,
+})
+
+
+# --- lessons 11 and 12: the Keras rebuilds (their setup cell's `keras = load_keras()` runs too) --------
+
+def _same_weights(model, reference):
+    got, expected = model.get_weights(), reference.get_weights()
+    assert [w.shape for w in got] == [w.shape for w in expected]
+    for a, b in zip(got, expected):
+        close(a, b, rtol=0, atol=0)
+
+
+def check_build_keras_mlp(s):
+    from course.keras_mlp import keras_mlp
+    X = rng(160).normal(size=(4, 6)).astype(np.float32)
+    for api, activation in (("sequential", "relu"), ("functional", "tanh")):
+        model = s["build_keras_mlp"]((6, 5, 4, 3), activation=activation, api=api)
+        reference = keras_mlp((6, 5, 4, 3), activation=activation, api=api)
+        assert model.count_params() == reference.count_params()
+        reference.set_weights(model.get_weights())          # same weights: the same function of X
+        close(model.predict(X, verbose=0), reference.predict(X, verbose=0), rtol=1e-6, atol=1e-6)
+
+
+def check_copy_weights_to_keras(s):
+    from course.keras_mlp import dense_weights_to_keras, keras_mlp
+    params = mlp((6, 5, 3), rng(161)).params
+    _same_weights(s["copy_weights_to_keras"](params, keras_mlp((6, 5, 3))),
+                  dense_weights_to_keras(params, keras_mlp((6, 5, 3))))
+
+
+def check_keras_lenet5(s):
+    from course.keras_cnn import keras_lenet5
+    model, reference = s["keras_lenet5"](), keras_lenet5()
+    assert [layer.name for layer in model.layers] == [layer.name for layer in reference.layers]
+    shapes = [tuple(layer.output.shape) for layer in reference.layers]
+    assert [tuple(layer.output.shape) for layer in model.layers] == shapes
+    assert model.count_params() == reference.count_params() == 61_706
+
+
+def check_conv_kernel_to_keras(s):
+    from course.keras_cnn import conv_kernel_to_keras
+    W = rng(162).normal(size=(4, 3, 5, 2))
+    close(s["conv_kernel_to_keras"](W), conv_kernel_to_keras(W), rtol=0, atol=0)
+
+
+def check_lenet5_weights_to_keras(s):
+    from course.keras_cnn import lenet5_weights_to_keras
+    params = lenet5(rng(163), dtype=np.float64).params
+    got, expected = s["lenet5_weights_to_keras"](params), lenet5_weights_to_keras(params)
+    assert len(got) == len(expected)
+    for a, b in zip(got, expected):
+        close(a, b, rtol=0, atol=0)
+
+
+def check_activation_model(s):
+    from course.keras_cnn import activation_model, keras_lenet5
+    net = keras_lenet5()
+    X = rng(164).random((2, 28, 28, 1)).astype(np.float32)
+    names = ["relu2", "conv1"]
+    got = s["activation_model"](net, names).predict(X, verbose=0)
+    expected = activation_model(net, names).predict(X, verbose=0)
+    for a, b in zip(got, expected):
+        close(a, b, rtol=1e-6, atol=1e-6)
+
+
+def check_permute_pixels(s):
+    from course.keras_cnn import permute_pixels
+    X, order = rng(165).random((3, 28, 28)), rng(166).permutation(784)
+    close(s["permute_pixels"](X, order), permute_pixels(X, order), rtol=0, atol=0)
+    close(s["permute_pixels"](X.reshape(3, 784), order), permute_pixels(X.reshape(3, 784), order), rtol=0, atol=0)
+
+
+CHECKS.update({
+    ("11_keras_mlp", "build_keras_mlp"): check_build_keras_mlp,
+    ("11_keras_mlp", "copy_weights_to_keras"): check_copy_weights_to_keras,
+    ("12_keras_lenet5", "keras_lenet5"): check_keras_lenet5,
+    ("12_keras_lenet5", "conv_kernel_to_keras"): check_conv_kernel_to_keras,
+    ("12_keras_lenet5", "lenet5_weights_to_keras"): check_lenet5_weights_to_keras,
+    ("12_keras_lenet5", "activation_model"): check_activation_model,
+    ("12_keras_lenet5", "permute_pixels"): check_permute_pixels,
 })

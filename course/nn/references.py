@@ -115,6 +115,18 @@ REFERENCES = {
         "lstm_classifier_scores": "course.nn.model.lstm_classifier",
         "lstm_classifier_loss": "course.nn.model.lstm_classifier",
     },
+    "11_keras_mlp": {
+        "count_dense_params": None,
+        "build_keras_mlp": "course.keras_mlp.keras_mlp",
+        "copy_weights_to_keras": "course.keras_mlp.dense_weights_to_keras",
+    },
+    "12_keras_lenet5": {
+        "keras_lenet5": "course.keras_cnn.keras_lenet5",
+        "conv_kernel_to_keras": "course.keras_cnn.conv_kernel_to_keras",
+        "lenet5_weights_to_keras": "course.keras_cnn.lenet5_weights_to_keras",
+        "activation_model": "course.keras_cnn.activation_model",
+        "permute_pixels": "course.keras_cnn.permute_pixels",
+    },
 }
 
 
