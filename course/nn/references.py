@@ -1,5 +1,8 @@
 """Which graded notebook function each piece of ``course.nn`` is the reference of.
 
+(Lessons 11 and 12 rebuild the models in Keras: their references live in ``course.keras_mlp`` and
+``course.keras_cnn``.)
+
 ``REFERENCES[lesson][graded_function]`` is the dotted name of the library function that computes the
 same thing, or None for an exercise that stays in its lesson only. Two users:
 
