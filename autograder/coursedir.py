@@ -42,6 +42,10 @@ class GradingCourse:
 
     def __init__(self, root=None):
         self.root = Path(root or default_root()).resolve()
+        # the lessons' source: the course folder's own solutions/ when it has one (a checkout graded with a
+        # non-editable `pip install .`), else the project's
+        own = self.root / "solutions"
+        self.solutions = own if own.is_dir() else SOLUTIONS
 
     # -- paths --------------------------------------------------------------------------------
 
@@ -105,7 +109,7 @@ class GradingCourse:
     def nbgrader_options(self):
         """Command-line options pointing nbgrader at this course folder and the project's solutions."""
         return [f"--CourseDirectory.root={self.root}",
-                f"--CourseDirectory.source_directory={SOLUTIONS}",
+                f"--CourseDirectory.source_directory={self.solutions}",
                 f"--CourseDirectory.release_directory={self.state / 'release'}",
                 f"--CourseDirectory.db_url={self.db_url}"]
 
@@ -117,7 +121,7 @@ class GradingCourse:
         config = PyFileConfigLoader(CONFIG.name, path=str(CONFIG.parent)).load_config()
         extra = Config()
         extra.CourseDirectory.root = str(self.root)
-        extra.CourseDirectory.source_directory = str(SOLUTIONS)
+        extra.CourseDirectory.source_directory = str(self.solutions)
         extra.CourseDirectory.release_directory = str(self.state / "release")
         extra.CourseDirectory.db_url = self.db_url
         config.merge(extra)
@@ -132,7 +136,7 @@ class GradingCourse:
 
     def lesson(self, name):
         """Resolve a lesson name given on the command line (an id or a unique prefix)."""
-        return resolve([name])[0]
+        return resolve([name], root=self.solutions)[0]
 
     def prepare(self, lesson):
         """Make sure the gradebook knows ``lesson`` as it is in solutions/ now; return its Template.
@@ -140,7 +144,7 @@ class GradingCourse:
         ``nbgrader generate_assignment`` runs only when the lesson's source changed since last time.
         """
         self.make_state()
-        source = SOLUTIONS / lesson
+        source = self.solutions / lesson
         read_notebook(source / f"{lesson}.ipynb")
         digest = _tree_digest(source, CONFIG)
         stamp = self.state / "prepared" / f"{lesson}.sha256"

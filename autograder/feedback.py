@@ -1,8 +1,9 @@
 """Per-student HTML feedback, written by nbgrader's ``generate_feedback``.
 
 Two additions to nbgrader's pipeline: the grading status and its reasons open the feedback (when
-anything was unusual), and the hidden tests are removed from the test cells' code (their failures
-still show, with the message saying what was wrong) unless the instructor asks to show them.
+anything was unusual), and the hidden tests are removed from the test cells' code and from every output that
+quotes them (a traceback's context, an error message, a print of the input history: their failures still
+show as failures) unless the instructor asks to show them.
 
 One student's feedback never fails the others': when nbgrader cannot convert a notebook, that
 student gets a short page with the grading status and score instead (the instructor is told why),
@@ -31,9 +32,9 @@ def feedback(course, lesson, show_hidden_tests=False):
     """Write feedback/<student>/<lesson>/<lesson>.html for every autograded student; return a Feedback."""
     from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
     from nbgrader.apps.api import NbGraderAPI
-    from nbgrader.preprocessors import ClearHiddenTests, GetGrades
+    from nbgrader.preprocessors import GetGrades
 
-    from autograder.nbgrader_plugins import AddGradingStatus
+    from autograder.nbgrader_plugins import AddGradingStatus, HideHiddenTests
 
     graded = sorted(p.parent.name for p in (course.root / "autograded").glob(f"*/{lesson}"))
     if not graded:
@@ -42,7 +43,7 @@ def feedback(course, lesson, show_hidden_tests=False):
     config = course.nbgrader_config()
     steps = [AddGradingStatus, GetGrades, CSSHTMLHeaderPreprocessor]
     if not show_hidden_tests:
-        steps.insert(1, ClearHiddenTests)
+        steps.insert(1, HideHiddenTests)
     config.GenerateFeedback.preprocessors = steps
     config.AddGradingStatus.results_directory = str(course.state / "results")
     api = NbGraderAPI(config=config)

@@ -49,12 +49,12 @@ def read_notebook(path):
     return nb
 
 
-def resolve(lessons):
+def resolve(lessons, root=SOLUTIONS):
     """Turn names given on the command line into lesson ids; all lessons when none are given.
 
     A prefix is enough when it is unambiguous (``01`` -> ``01_softmax``).
     """
-    known = lesson_ids()
+    known = lesson_ids(root)
     if not lessons:
         return known
     chosen = []
@@ -63,6 +63,8 @@ def resolve(lessons):
         matches = [k for k in known if k == name] or [k for k in known if k.startswith(name)]
         if len(matches) != 1:
             what = "matches several lessons" if matches else "is not a lesson"
-            raise LessonError(f"{name!r} {what}; lessons are: {', '.join(known) or '(none)'}")
+            raise LessonError(f"{name!r} {what}; lessons are: {', '.join(known) or '(none)'}"
+                              + ("" if known else f" (no lesson notebooks in {root}: give the course folder "
+                                 "holding solutions/ with --course-dir)"))
         chosen.append(matches[0])
     return chosen

@@ -52,6 +52,12 @@ GRADING_KEYS = ("grade", "solution", "locked", "points", "task", "grade_id")
 # Code that reaches into IPython or the kernel can change how the tests after it report failures.
 SUSPICIOUS = re.compile(r"get_ipython|set_custom_exc|excepthook|InteractiveShell|ipykernel|run_cell"
                         r"|showtraceback|_ih\b|sys\.modules\[")
+# Code that digs into the interpreter can reach the answers the grading kernel withholds
+# (kernel_withhold.py): the originals behind the guards, the library's source, code run under another name.
+DIGGING = re.compile(r"\bgc\b|__closure__|__code__|__wrapped__|__globals__|\bf_back\b|_getframe|\bFunctionType\b"
+                     r"|\bCodeType\b|\bmarshal\b|\bgetsource\w*|\bget_source\b|__loader__|__spec__|__file__"
+                     r"|\blinecache\b|IPYKERNEL_CELL_NAME|(?<![.\w])(?:exec|eval|compile)\(|\bimportlib\b"
+                     r"|\bmeta_path\b")
 
 
 def _grading_meta(cell):
@@ -263,16 +269,22 @@ def _flag_rebinding(rebuilt, by_id, guarded):
 
 
 def _flag_suspicious(rebuilt, by_id):
-    """Note the student's code cells that touch IPython's machinery: an instructor should look."""
+    """Note the student's code cells that touch IPython's machinery or dig into the interpreter: an
+    instructor should look."""
     for index, cell in enumerate(rebuilt.nb.cells):
         gid = grade_id(cell)
         if cell.cell_type != "code" or (gid and not meta(by_id[gid]).get("solution")):
             continue
-        found = sorted(set(SUSPICIOUS.findall(_source(cell))))
+        source = _source(cell)
+        where = f"solution cell '{gid}'" if gid else f"cell {index + 1} (added by the student)"
+        found = sorted(set(SUSPICIOUS.findall(source)))
         if found:
-            where = f"solution cell '{gid}'" if gid else f"cell {index + 1} (added by the student)"
             rebuilt.notes.append(f"review by hand: {where} uses {', '.join(found)}, which can change how "
                                  "the tests after it report failures")
+        found = sorted(set(DIGGING.findall(source)))
+        if found:
+            rebuilt.notes.append(f"review by hand: {where} uses {', '.join(found)}, which can reach the "
+                                 "course's answers that grading withholds")
 
 
 def _points_change(mine, cell):

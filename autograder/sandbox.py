@@ -42,10 +42,13 @@ from pathlib import Path
 UID_BASE = int(os.environ.get("COURSE_GRADE_UID_BASE", "64200"))  # slot n runs as uid UID_BASE + n
 MAX_SLOTS = 32
 CGROUP_NAME = "course-grade"
-HOME = "/home/student"  # the kernel's home inside the sandbox (a tmpfs)
-HOME_DIRS = [".config", ".config/matplotlib", ".ipython", ".ipython/profile_default",
+HOME = "/home/student"  # the kernel's home inside the sandbox (a tmpfs), unless a host folder it needs is there
+OTHER_HOMES = ["/home/course-grade-kernel", "/opt/course-grade-kernel"]
+HOME_DIRS = [".config", ".config/matplotlib", ".course-grade", ".ipython", ".ipython/profile_default",
              ".ipython/profile_default/startup"]
 STARTUP_FILE = ".ipython/profile_default/startup/00-course-grade-limit-output.py"
+WITHHOLD_FILE = ".ipython/profile_default/startup/01-course-grade-withhold.py"
+WITHHOLD_SPEC = ".course-grade/withhold.json"   # what kernel_withhold.py withholds (written per job)
 
 
 class SandboxError(RuntimeError):
@@ -551,6 +554,27 @@ def data_dir():
     return d.resolve() if d.is_dir() else None
 
 
+def mounted_paths():
+    """The host folders mounted read-only into the sandbox, outermost only (/usr is mounted anyway)."""
+    ro = [p for p in python_paths() if not str(p).startswith("/usr/")]
+    data = data_dir()
+    if data:
+        ro.append(data)
+    return [p for p in ro if not any(q != p and q in p.parents for q in ro)]
+
+
+def kernel_home(mounted):
+    """Where the kernel's home goes: /home/student, unless one of the host folders the kernel needs is
+    there too (the grader's own venv, for an instructor whose account is called student)."""
+    for candidate in [HOME, *OTHER_HOMES]:
+        c = Path(candidate)
+        if not any(c == p or c in p.parents or p in c.parents for p in map(Path, mounted)):
+            return candidate
+    raise SandboxError(f"no folder is free for the kernel's home: {', '.join([HOME, *OTHER_HOMES])} all hold "
+                       f"or lie inside folders the kernel needs ({', '.join(map(str, mounted))}); install the "
+                       "course's environment elsewhere")
+
+
 class Sandbox:
     """Builds the argv that runs a command (the kernel) inside a slot's sandbox.
 
@@ -561,13 +585,16 @@ class Sandbox:
     def __init__(self, slot, limits, workdir_name, files, home_files=None):
         self.slot = slot
         self.limits = limits
-        self.workdir = f"{HOME}/{workdir_name}"
+        self.home = kernel_home(mounted_paths())
+        self.workdir = f"{self.home}/{workdir_name}"
         self.files = dict(files)
         self._home_files = dict(home_files or {})   # path inside the home -> host file
 
     def home_files(self):
-        """Read-only files in the kernel's home: the output limiter, and any given (font cache)."""
-        return {STARTUP_FILE: Path(__file__).with_name("kernel_startup.py"), **self._home_files}
+        """Read-only files in the kernel's home: the output limiter, the answers' guard, and any given
+        (the font cache, the guard's spec)."""
+        return {STARTUP_FILE: Path(__file__).with_name("kernel_startup.py"),
+                WITHHOLD_FILE: Path(__file__).with_name("kernel_withhold.py"), **self._home_files}
 
     @property
     def support(self):
@@ -575,9 +602,10 @@ class Sandbox:
 
     def env(self):
         venv_bin = str(Path(sys.executable).parent)
-        env = {"HOME": HOME, "PATH": f"{venv_bin}:/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8",
-               "NBGRADER_EXECUTION": "autograde", "MPLCONFIGDIR": f"{HOME}/.config/matplotlib",
-               "IPYTHONDIR": f"{HOME}/.ipython", "JUPYTER_RUNTIME_DIR": f"{HOME}/.jupyter-runtime",
+        home = self.home
+        env = {"HOME": home, "PATH": f"{venv_bin}:/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8",
+               "NBGRADER_EXECUTION": "autograde", "MPLCONFIGDIR": f"{home}/.config/matplotlib",
+               "IPYTHONDIR": f"{home}/.ipython", "JUPYTER_RUNTIME_DIR": f"{home}/.jupyter-runtime",
                "MPLBACKEND": "module://matplotlib_inline.backend_inline",
                "PYTHONDONTWRITEBYTECODE": "1", "PYDEVD_DISABLE_FILE_VALIDATION": "1",
                "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
@@ -622,7 +650,8 @@ class Sandbox:
                     out += ["--perms", "0755", "--dir", p]
             return out
 
-        covered = {"/usr", "/tmp", "/proc", "/dev", HOME}
+        home = self.home
+        covered = {"/usr", "/tmp", "/proc", "/dev", home}
         argv += ["--ro-bind", "/usr", "/usr"]
         for name in ("bin", "sbin", "lib", "lib32", "lib64", "libx32"):
             p = Path("/") / name
@@ -637,17 +666,12 @@ class Sandbox:
         # under the host's /tmp (a CI clone, say) is then bound on top of it instead of hidden by it
         argv += ["--proc", "/proc", "--dev", "/dev",
                  "--perms", "1777", "--size", str(lim.scratch_mb << 20), "--tmpfs", "/tmp"]
-        ro = [p for p in python_paths() if not str(p).startswith("/usr/")]
-        data = data_dir()
-        if data:
-            ro.append(data)
-        ro = [p for p in ro if not any(q != p and q in p.parents for q in ro)]  # outermost only
-        for p in ro:
+        for p in mounted_paths():
             argv += mkdirs(p) + ["--ro-bind", str(p), str(p)]
             covered.add(str(p))
-        argv += mkdirs(HOME) + ["--perms", "1777", "--size", str(lim.scratch_mb << 20), "--tmpfs", HOME]
+        argv += mkdirs(home) + ["--perms", "1777", "--size", str(lim.scratch_mb << 20), "--tmpfs", home]
         for d in HOME_DIRS:
-            argv += ["--perms", "1777", "--dir", f"{HOME}/{d}"]
+            argv += ["--perms", "1777", "--dir", f"{home}/{d}"]
         argv += ["--perms", "1777", "--dir", self.workdir]
         made = set()
         for name, host in sorted(self.files.items()):
@@ -657,7 +681,7 @@ class Sandbox:
                     argv += ["--perms", "1777", "--dir", f"{self.workdir}/{parent}"]
             argv += ["--ro-bind", str(host), f"{self.workdir}/{name}"]
         for inside, host in self.home_files().items():
-            argv += ["--ro-bind", str(host), f"{HOME}/{inside}"]
+            argv += ["--ro-bind", str(host), f"{home}/{inside}"]
         sockets = str(self.slot.sockets)
         argv += mkdirs(sockets) + ["--bind", sockets, sockets]
         argv += ["--chdir", self.workdir, "--clearenv"]

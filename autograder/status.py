@@ -10,6 +10,7 @@ from pathlib import Path
 GRADED = "graded"
 TAMPERED = "cells deleted or tampered (restored from source)"
 OUTPUT = "output truncated"
+WITHHELD = "called a withheld answer"
 PROCESSES = "process limit hit"
 CRASHED = "crashed kernel"
 TIMED_OUT = "timed out"
@@ -19,8 +20,8 @@ NOT_COLLECTED = "not collected"
 GRADER_ERROR = "grader error"
 
 # When several things happened, the headline is the first of these (the reasons list them all).
-PRIORITY = [GRADER_ERROR, NOT_COLLECTED, INVALID, PROCESSES, MEMORY, TIMED_OUT, CRASHED, TAMPERED, OUTPUT,
-            GRADED]
+PRIORITY = [GRADER_ERROR, NOT_COLLECTED, INVALID, PROCESSES, MEMORY, TIMED_OUT, CRASHED, TAMPERED, WITHHELD,
+            OUTPUT, GRADED]
 
 
 @dataclass

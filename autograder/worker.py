@@ -10,7 +10,10 @@ from __future__ import annotations
 import atexit
 import copy
 import functools
+import hashlib
 import json
+import shutil
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +23,7 @@ import nbformat
 from autograder import status as st
 from autograder.outputs import repair_unicode
 from autograder.rebuild import rebuild, restore_code
-from autograder.sandbox import Limits, Sandbox, Slot
+from autograder.sandbox import WITHHOLD_SPEC, Limits, Sandbox, Slot
 
 MAX_NOTEBOOK_MB = 256
 
@@ -156,7 +159,11 @@ def grade(job):
         box = slot()
         box.prepare(job.limits)
         files = {f"{job.lesson}.ipynb": job.submission, **job.files}
-        sandbox = Sandbox(box, job.limits, job.lesson, files, _font_cache())
+        spec_dir = Path(tempfile.mkdtemp(prefix="course-grade-withhold-"))
+        spec = spec_dir / "withhold.json"
+        spec.write_text(json.dumps(withhold_spec(job.lesson, template)))
+        spec.chmod(0o644)   # the kernel runs as the slot's user; it holds no secret (names and hashes)
+        sandbox = Sandbox(box, job.limits, job.lesson, files, {**_font_cache(), WITHHOLD_SPEC: spec})
         sandbox.host_setup()
         try:
             with open(box.sockets / "kernel.log", "wb") as log:
@@ -168,11 +175,53 @@ def grade(job):
             result.usage = {**box.counters(), "slot": box.index, "uid": box.uid}
             box.kill_all()
             sandbox.host_cleanup()
+            shutil.rmtree(spec_dir, ignore_errors=True)
+        for reason in withheld_calls(graded):
+            result.add(st.WITHHELD, reason)
     if repair_unicode(graded):   # the kernel's outputs, as sent
         result.add(st.GRADED, "the outputs held invalid Unicode characters: replaced with U+FFFD")
     _write(graded, job.executed)
     result.seconds = round(time.monotonic() - start, 2)
     return result.to_json()
+
+
+def withhold_spec(lesson, template):
+    """What the kernel withholds while ``lesson`` is graded (read by kernel_withhold.py at start-up).
+
+    ``withheld``: the library's answers to the lesson's graded functions; ``exercises``: which graded
+    functions each one answers (for the message); ``trusted``: the SHA-256 of every released code cell
+    that is neither a solution nor a test, the only cells allowed to call them.
+    """
+    from course.nn.references import REFERENCES
+
+    refs = REFERENCES.get(lesson, {})
+    exercises = {}
+    for graded, dotted in refs.items():
+        if dotted:
+            exercises.setdefault(dotted, []).append(graded)
+    trusted = sorted({hashlib.sha256(cell.source.encode("utf-8", "surrogatepass")).hexdigest()
+                      for cell in template.cells
+                      if cell.cell_type == "code" and not _nbgrader(cell).get("solution")
+                      and not _nbgrader(cell).get("grade")})
+    return {"lesson": lesson, "withheld": sorted(exercises), "exercises": exercises, "trusted": trusted}
+
+
+def _nbgrader(cell):
+    return cell.get("metadata", {}).get("nbgrader", {})
+
+
+def withheld_calls(nb):
+    """The reasons to give for test cells that failed because the submission called a withheld answer."""
+    reasons = []
+    for cell in nb.cells:
+        if cell.cell_type != "code" or not _nbgrader(cell).get("grade"):
+            continue
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "error" and out.get("ename") == "WithheldAnswer":
+                name = _nbgrader(cell).get("grade_id", "?")
+                reasons.append(f"test cell '{name}' scored zero: {str(out.get('evalue', ''))[:300]}")
+                break
+    return reasons
 
 
 def _log_tail(path, size=1500):
