@@ -723,3 +723,79 @@ CHECKS.update({
     ("12_keras_lenet5", "activation_model"): check_activation_model,
     ("12_keras_lenet5", "permute_pixels"): check_permute_pixels,
 })
+
+
+# --- lesson 14: networks at one budget, the tasks' inputs, metrics by hand (course.lab, course.tasks) ------
+
+def check_count_dense_params(s):
+    from course.lab.models import dense_params
+    for D, M in ((30, 48), (784, 36), (1, 1), (2_000, 25)):
+        assert s["count_dense_params"](D, M) == dense_params(D, M)
+
+
+def check_count_conv_params(s):
+    from course.lab.models import conv_params
+    for kernel, C, F in ((3, 1, 33), ((3, 3), 22, 44), ((5, 2), 3, 7), (5, 16, 207)):
+        assert s["count_conv_params"](kernel, C, F) == conv_params(kernel, C, F)
+
+
+def check_count_lstm_params(s):
+    from course.lab.models import lstm_params
+    for D, H in ((1, 30), (28, 72), (16, 58), (3, 1)):
+        assert s["count_lstm_params"](D, H) == lstm_params(D, H)
+
+
+def check_size_for_budget(s):
+    from course.lab.models import ARCHITECTURES, BUDGETS, SIZES, param_count, size_for_budget
+    for task, networks in ARCHITECTURES.items():
+        for network in networks:
+            count = lambda n, t=task, a=network: param_count(t, a, n)   # noqa: E731 - one line per case
+            assert s["size_for_budget"](count, BUDGETS[task], SIZES) == size_for_budget(count, BUDGETS[task], SIZES)
+    tie = (lambda n: 10 * n, 1_005, [101, 100])              # 1,010 and 1,000 are both 5 away: the first wins
+    assert s["size_for_budget"](*tie) == size_for_budget(*tie)
+    for function in (s["size_for_budget"], size_for_budget):
+        with pytest.raises(ValueError):
+            function(lambda n: 10 * n, 1_000, [1, 2, 3])
+
+
+def check_tabular_lstm(s):
+    from course.lab.models import tabular_lstm
+    for args in ((30, 30, 2), (7, 5, 3)):
+        model, reference = s["tabular_lstm"](*args), tabular_lstm(*args)
+        assert [type(layer).__name__ for layer in model.layers] == [type(layer).__name__ for layer in reference.layers]
+        assert model.count_params() == reference.count_params()
+        reference.set_weights(model.get_weights())            # the same weights: the same function of a row
+        X = rng(170).normal(size=(4, args[0])).astype(np.float32)
+        close(model.predict(X, verbose=0), reference.predict(X, verbose=0), rtol=1e-6, atol=1e-6)
+
+
+def check_bag_of_words(s):
+    from course.tasks import bag_of_words
+    for shape, V in (((5, 40), 2_000), ((3, 7), 9), ((1, 1), 1)):
+        tokens = rng(171).integers(0, V, size=shape)
+        close(s["bag_of_words"](tokens, V), bag_of_words(tokens, V), rtol=0, atol=0)
+
+
+def check_precision_recall_f1(s):
+    from course.lab.metrics import precision_recall_f1
+    for n, K, top in ((50, 4, 4), (20, 5, 3), (3, 2, 1)):           # top < K: classes never seen or predicted
+        y_true, y_pred = rng(172 + n).integers(0, top, n), rng(173 + n).integers(0, K, n)
+        for a, r in zip(s["precision_recall_f1"](y_true, y_pred, K), precision_recall_f1(y_true, y_pred, K)):
+            close(a, r)
+
+
+def check_average_precision(s):
+    from course.lab.metrics import average_precision
+    for n, decimals in ((40, None), (200, 1), (7, 0)):
+        y = rng(174 + n).integers(0, 2, n)
+        y[0] = 1
+        scores = rng(175 + n).normal(size=n)
+        scores = scores if decimals is None else np.round(scores, decimals)   # ties
+        close(s["average_precision"](y, scores), average_precision(y, scores))
+
+
+CHECKS.update({("14_which_network", name): check for name, check in (
+    ("count_dense_params", check_count_dense_params), ("count_conv_params", check_count_conv_params),
+    ("count_lstm_params", check_count_lstm_params), ("size_for_budget", check_size_for_budget),
+    ("tabular_lstm", check_tabular_lstm), ("bag_of_words", check_bag_of_words),
+    ("precision_recall_f1", check_precision_recall_f1), ("average_precision", check_average_precision))})

@@ -130,6 +130,16 @@ REFERENCES = {
         "activation_model": "course.keras_cnn.activation_model",
         "permute_pixels": "course.keras_cnn.permute_pixels",
     },
+    "14_which_network": {   # lesson 14's references live in course.lab (networks, metrics) and course.tasks
+        "count_dense_params": "course.lab.models.dense_params",
+        "count_conv_params": "course.lab.models.conv_params",
+        "count_lstm_params": "course.lab.models.lstm_params",
+        "size_for_budget": "course.lab.models.size_for_budget",
+        "tabular_lstm": "course.lab.models.tabular_lstm",
+        "bag_of_words": "course.tasks.bag_of_words",
+        "precision_recall_f1": "course.lab.metrics.precision_recall_f1",
+        "average_precision": "course.lab.metrics.average_precision",
+    },
 }
 
 

@@ -293,6 +293,44 @@ class NotebookPage:
             ".map(out => out.innerText).filter(text => new RegExp(traceback, 'm').test(text))",
             TRACEBACK)
 
+    # -- a widget application in a cell (lesson 14's lab): its buttons and what it shows ----------------
+
+    def widget_app(self, css_class):
+        """The first widget displayed on the page that carries ``css_class`` (``widget.add_class(...)``)."""
+        app = self.page.locator(f"{CELLS} .{css_class}").first
+        try:
+            app.wait_for(timeout=10_000)
+        except Exception:  # noqa: BLE001 - turned into a message that says what is missing
+            raise StepError(f"no widget with the CSS class {css_class!r} is displayed") from None
+        return app
+
+    def click_app_button(self, app, label):
+        """Click the button labelled exactly ``label`` inside ``app``, as a student would.
+
+        Matched on the button's text: its accessible name also holds the glyph of its icon, if any.
+        """
+        button = app.locator("button").filter(has_text=re.compile(rf"^\s*{re.escape(label)}\s*$"))
+        if not button.count():
+            raise StepError(f"the widget has no button labelled {label!r}")
+        button.first.scroll_into_view_if_needed()
+        button.first.click()
+
+    def wait_for_app_text(self, app, css_class, pattern, count, timeout):
+        """Wait until the element ``.css_class`` inside ``app`` shows ``count`` lines matching ``pattern``."""
+        try:
+            self.page.wait_for_function(
+                "([root, selector, pattern, count]) => { const el = root.querySelector(selector);"
+                " return !!el && (el.innerText.match(new RegExp(pattern, 'gm')) || []).length >= count; }",
+                arg=[app.element_handle(), f".{css_class}", pattern, count], timeout=timeout * 1000)
+        except Exception:  # noqa: BLE001 - the caller's message says what it waited for
+            shown = app.locator(f".{css_class}").first.inner_text() if app.locator(f".{css_class}").count() else ""
+            raise StepError(f"after {timeout} s, .{css_class} shows fewer than {count} lines matching {pattern!r}; "
+                            f"it shows:\n{shown[:1500]}") from None
+
+    def app_images(self, app, css_class):
+        """How many images the element ``.css_class`` inside ``app`` shows (a plot in an Output widget)."""
+        return app.locator(f".{css_class} img").count()
+
     # -- the log console ---------------------------------------------------------------------------
 
     def open_log_console(self, timeout):

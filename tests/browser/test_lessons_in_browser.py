@@ -92,6 +92,7 @@ class LessonInBrowser:
     widgets_displayed: int = 0
     main: dict = field(default_factory=dict)
     validation: dict = field(default_factory=dict)  # "completed" / "untouched" -> dialog contents
+    steps: dict = field(default_factory=dict)       # a lesson's own steps (LESSON_STEPS) -> what they saw
 
     def attempt(self, name, action, page=None):
         """Run one step; record its time, or what went wrong (with a screenshot of the page)."""
@@ -197,6 +198,29 @@ def try_main_widget(result, nb, saved):
     result.main["screenshot"] = shot
 
 
+def lab_trains_one_epoch(result, nb):
+    """Lesson 14: the experiment lab's Train button trains its active networks (one epoch in quick mode),
+    each logs its epoch, and the curves appear in the lab (a screenshot in build/screenshots/)."""
+    app = nb.widget_app("course-lab")
+    app.scroll_into_view_if_needed()
+    ticked = app.locator(".widget-checkbox input[type=checkbox]:checked").count()
+    networks = sum(1 for _ in app.locator(".widget-progress").all())
+    nb.click_app_button(app, "Train")
+    nb.wait_for_app_text(app, "course-lab-log", r"trained \d+ epochs? in", networks, LAB_TIMEOUT)
+    nb.wait_for_kernel_idle(LAB_TIMEOUT, what="the lab's training to finish")
+    images = nb.app_images(app, "course-lab-curves")
+    app.screenshot(path=str(SCREENSHOTS / f"{result.lesson}-lab.png"))
+    result.steps["lab trains one epoch"] = {"networks": networks, "ticked": ticked, "curve images": images}
+    if images < 1:
+        raise StepError("the lab trained, but its curves (.course-lab-curves) show no plot")
+
+
+# A lesson's own browser steps, run after the main widget (and before the error check, so that a traceback
+# they cause is reported too): lesson id -> {step name: step(result, notebook_page)}.
+LESSON_STEPS = {"14_which_network": {"lab trains one epoch": lab_trains_one_epoch}}
+LAB_TIMEOUT = 180        # the lab trains four small networks for one epoch
+
+
 def drive_lesson(server, browser, lesson):
     """Drive one lesson through JupyterLab; returns what was seen."""
     result = LessonInBrowser(lesson)
@@ -231,6 +255,8 @@ def drive_lesson(server, browser, lesson):
 
         if result.attempt("open", open_notebook, page) and result.attempt("run", run, page):
             result.attempt("main widget", lambda: try_main_widget(result, nb, saved["nb"]), page)
+            for name, step in LESSON_STEPS.get(lesson, {}).items():
+                result.attempt(name, lambda step=step: step(result, nb), page)
             result.attempt("errors", errors, page)
         def validate_completed():
             result.validation["completed"] = nb.validate(VALIDATE_TIMEOUT)
@@ -297,6 +323,16 @@ def test_main_widget_redraws_when_its_control_moves(seen):
     check(main["changed"], f"{where} shows the same image and text after the {main['control']} "
           f"(waited {INTERACT_TIMEOUT} s)")
     check(main["screenshot"].is_file(), f"{where}: no screenshot at {main['screenshot']}")
+
+
+def test_lesson_specific_steps_pass(seen):
+    """Do the lesson's own browser steps pass (LESSON_STEPS: lesson 14's lab trains one epoch and draws its curves)?
+
+    A lesson without such steps has nothing more to check here.
+    """
+    names = list(LESSON_STEPS.get(seen.lesson, {}))
+    seen.require("open", "run", *names)
+    check(all(name in seen.steps for name in names), f"{seen.lesson}: steps {names} did not report: {seen.steps}")
 
 
 def test_validate_passes_the_completed_lesson(seen):
