@@ -32,10 +32,12 @@ def _collect(args):
 
     course = _course(args)
     lesson = course.lesson(args.lesson)
-    outcomes = collect(course, args.source, lesson, pattern=args.pattern, replace=args.replace)
+    outcomes = collect(course, args.source, lesson, pattern=args.pattern, replace=args.replace,
+                       id_from=args.id_from)
     for o in outcomes:
         who = o.student or "-"
-        print(f"{o.action:<9} {who:<20} {o.source}" + (f"\n          {o.reason}" if o.reason else ""))
+        late = "  (late)" if (o.lms or {}).get("late") else ""
+        print(f"{o.action:<9} {who:<20} {o.source}{late}" + (f"\n          {o.reason}" if o.reason else ""))
     counts = {a: sum(o.action == a for o in outcomes) for a in (TAKEN, REPLACED, UNCHANGED, SKIPPED)}
     print(", ".join(f"{n} {a}" for a, n in counts.items()) + f"  ->  {course.root / 'submitted'}")
     return 0
@@ -93,7 +95,18 @@ def _feedback(args):
 def _export(args):
     from autograder.export import export
 
-    out = export(_course(args), to=args.to, fmt=args.format)
+    ids = {}
+    for pair in args.assignment_id or []:
+        lesson, sep, number = pair.partition("=")
+        if not sep or not number.strip().isdigit():
+            raise LessonError(f"--assignment-id {pair!r}: expected LESSON=NUMBER, e.g. 01_softmax=123456 (the "
+                              "number in the assignment's Canvas address)")
+        ids[lesson.strip()] = number.strip()
+    notes = []
+    out = export(_course(args), to=args.to, fmt=args.format, roster=args.roster, assignment_ids=ids,
+                 identifier=args.moodle_id, notes=notes)
+    for note in notes:
+        print(f"note: {note}", file=sys.stderr)
     if args.to == "-":
         sys.stdout.write(out)
     else:
@@ -174,9 +187,15 @@ def build_parser():
     p.add_argument("source", metavar="SOURCE", help="folder of per-student folders, or a .zip")
     p.add_argument("lesson", metavar="LESSON", help="lesson id or unambiguous prefix")
     p.add_argument("--pattern", metavar="REGEX",
-                   help="how to read the student id from a zip's file names: a regex with a 'student' "
-                        "group, matched against the whole name (default: '(?P<student>[^_]+)_.+', the "
-                        "text before the first underscore)")
+                   help="how to read the student id from the file names (in a zip, or loose in a "
+                        "folder) and a zip's top folder names: a regex with a 'student' group, matched "
+                        "against the whole name; it replaces the Canvas/Moodle reading (default: Canvas "
+                        "'<sortablename>_[LATE_]<userid>_<submissionid>_<file>' and Moodle '<Full Name>_<id>_"
+                        "assignsubmission_file_' names are read, anything else as '(?P<student>[^_]+)_.+', "
+                        "the text before the first underscore)")
+    p.add_argument("--id-from", choices=["id", "name"], default="id",
+                   help="for Canvas/Moodle downloads: file each submission under the LMS's user id "
+                        "(default; Canvas user id, Moodle participant id) or the student's name")
     p.add_argument("--replace", action="store_true",
                    help="replace submissions already collected (the old ones are kept in grading/replaced/)")
     p.set_defaults(func=_collect)
@@ -205,11 +224,25 @@ def build_parser():
                    help="keep the hidden tests in the feedback's test cells")
     p.set_defaults(func=_feedback)
 
-    p = sub.add_parser("export", parents=[course_dir], help="the grade sheet, one row per student and lesson",
+    p = sub.add_parser("export", parents=[course_dir], help="the grade sheet (csv, or Canvas/Moodle import CSV)",
                        description="Export the gradebook (nbgrader export) with a status and reason for "
                                    "each student and lesson; students whose file could not be collected "
-                                   "are listed with zero.")
-    p.add_argument("--format", choices=["csv"], default="csv", help="output format (default csv)")
+                                   "are listed with zero. --format canvas/moodle writes the LMS's import "
+                                   "CSV with per-question scores; incomplete rows are noted on stderr.")
+    p.add_argument("--format", choices=["csv", "canvas", "moodle"], default="csv",
+                   help="csv: one row per student and lesson (default); canvas / moodle: one row per student "
+                        "with a column per graded cell and each lesson's total, as Canvas's gradebook import "
+                        "and Moodle's grade import read them")
+    p.add_argument("--roster", metavar="CSV",
+                   help="who each student is in the LMS: a CSV with student_id (the id collect used) and any "
+                        "of name, canvas_id, sis_user_id, sis_login_id, section, email, idnumber, username "
+                        "(Canvas's own gradebook export also works); roster students with no submission get "
+                        "a row with 0")
+    p.add_argument("--assignment-id", action="append", metavar="LESSON=ID",
+                   help="canvas: the Canvas assignment id of a lesson's total column (repeatable); without "
+                        "it Canvas creates a new assignment")
+    p.add_argument("--moodle-id", choices=["email", "idnumber", "username"], default="email",
+                   help="moodle: the roster column that identifies users (default email)")
     p.add_argument("--to", metavar="PATH",
                    help="output file (default <course-dir>/grading/grades.csv; '-' for stdout)")
     p.set_defaults(func=_export)

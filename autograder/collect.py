@@ -4,10 +4,15 @@ Two sources are understood:
 
 - a **folder of per-student folders**: ``SOURCE/<student>/<lesson>.ipynb`` (the notebook may sit
   deeper, e.g. ``SOURCE/<student>/<lesson>/<lesson>.ipynb`` as nbgrader's exchange has it);
-- an **LMS bulk-download zip** with one file per student, the student id in the file name:
-  ``<student>_<anything>_<lesson>.ipynb`` by default (Canvas-style; ``-1``, ``-2``... resubmission
-  suffixes are accepted), or whatever ``pattern`` (a regex with a ``student`` group) says. A zip of
-  per-student folders is read like a folder.
+- an **LMS bulk-download zip** (or a folder of its files): a **Canvas** download, one file per student
+  named ``<sortablename>_[LATE_]<userid>_<submissionid>_<lesson>.ipynb`` (``-1``, ``-2``...
+  resubmission suffixes accepted), is filed under the Canvas user id and keeps the late flag; a
+  **Moodle** download, one folder per student named ``<Full Name>_<participant id>_assignsubmission_file_``,
+  is filed under the participant id (``id_from='name'``: under the name instead, for both; see
+  ``autograder.lms``). Other names: ``<student>_<anything>_<lesson>.ipynb``, or whatever ``pattern``
+  (a regex with a ``student`` group, matched against a file's or a top folder's whole name) says; a
+  pattern replaces the Canvas/Moodle reading. A zip of other per-student folders is read like a folder.
+  What the LMS name said (its id, the student's name, late) is kept in the collect log for the export.
 
 Each submission is filed as ``submitted/<student>/<lesson>/<lesson>.ipynb``. Nothing is ever
 overwritten silently: an identical file is left alone, a different one is skipped unless
@@ -35,6 +40,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
 
+from autograder import lms as lms_names
 from autograder.lessons import LessonError
 
 DEFAULT_PATTERN = r"(?P<student>[^_]+)_.+"
@@ -53,6 +59,7 @@ class Outcome:
     student: str | None
     source: str          # the file (or folder) in the source, as named there (control characters escaped)
     reason: str = ""
+    lms: dict | None = None   # what a Canvas/Moodle name said: lms, lms_id, lms_name, late
 
     def __post_init__(self):
         # names come from the students: a newline in one must not forge a line of the report
@@ -73,6 +80,22 @@ class _Item:
     name: str            # path inside the source
     read: object         # () -> bytes
     link: str | None = None   # a symbolic link (its target): never read, reported
+    lms: dict | None = None
+
+
+def _student_of(name, pattern, id_from, folder=False):
+    """(student, lms record, problem) read from a file or folder name; problem is a reason to skip."""
+    if pattern is None:
+        try:
+            found = lms_names.parse(name)
+        except LessonError as err:
+            return None, None, str(err)
+        if found is not None and not (folder and found.lms == "canvas"):   # Canvas names files only
+            return found.student(id_from), found.record(), None
+    m = re.fullmatch(pattern or DEFAULT_PATTERN, name)
+    if m and m.groupdict().get("student"):
+        return m.group("student"), None, None
+    return None, None, None
 
 
 LINK_RULE = "collect never follows a link out of a submission: hand in the file itself"
@@ -82,8 +105,8 @@ def _ignored(parts):
     return any(p in IGNORED or p.startswith("._") for p in parts)
 
 
-def _from_folder(source):
-    """Items of a folder of per-student folders; loose files are reported. Links are never followed."""
+def _from_folder(source, pattern=None, lesson=None, id_from="id"):
+    """Items of a folder of per-student folders (or of LMS-named loose files). Links are never followed."""
     items, loose = [], []
     source = Path(source)
     for entry in sorted(source.iterdir()):
@@ -94,6 +117,12 @@ def _from_folder(source):
                                  f"the student's folder is a symbolic link (to {os.readlink(entry)}); "
                                  f"{LINK_RULE}"))
         elif entry.is_dir():
+            student, record, problem = _student_of(entry.name, pattern, id_from, folder=True)
+            if problem:
+                loose.append(Outcome(SKIPPED, None, f"{entry.name}/", problem))
+                continue
+            if record is None and (pattern is None or student is None):
+                student = entry.name   # a plain per-student folder: its name is the id
             found = []
             for top, dirs, files in os.walk(entry):   # followlinks=False: linked folders are not entered
                 dirs[:] = sorted(d for d in dirs if not _ignored([d]))
@@ -104,15 +133,21 @@ def _from_folder(source):
                     info = path.lstat()
                     rel = str(path.relative_to(source))
                     if stat.S_ISLNK(info.st_mode):
-                        found.append(_Item(entry.name, rel, None, link=os.readlink(path)))
+                        found.append(_Item(student, rel, None, link=os.readlink(path), lms=record))
                     elif stat.S_ISREG(info.st_mode):   # no pipes, sockets or devices
-                        found.append(_Item(entry.name, rel, functools.partial(_read_no_link, path)))
+                        found.append(_Item(student, rel, functools.partial(_read_no_link, path), lms=record))
             if not found:
-                loose.append(Outcome(SKIPPED, entry.name, f"{entry.name}/", "the folder is empty"))
+                loose.append(Outcome(SKIPPED, student, f"{entry.name}/", "the folder is empty"))
             items += found
         else:
-            loose.append(Outcome(SKIPPED, None, entry.name,
-                                 "not in a student's folder (expected SOURCE/<student>/<lesson>.ipynb)"))
+            # a loose file is someone's only when its name says whose (Canvas, Moodle, or --pattern)
+            student, record, problem = _student_of(entry.name, pattern, id_from)
+            if (record is not None or pattern is not None) and student and entry.is_file():
+                items.append(_Item(student, entry.name, functools.partial(_read_no_link, entry), lms=record))
+            else:
+                loose.append(Outcome(SKIPPED, None, entry.name, problem or (
+                    "not in a student's folder (expected SOURCE/<student>/<lesson>.ipynb, a Canvas or Moodle "
+                    "file name, or a name that --pattern reads)")))
     return items, loose
 
 
@@ -127,7 +162,7 @@ def _zip_link(info):
     return stat.S_ISLNK(info.external_attr >> 16)
 
 
-def _from_zip(source, pattern, lesson):
+def _from_zip(source, pattern, lesson, id_from="id"):
     """Items of an LMS zip: per-student folders, or one file per student named by ``pattern``."""
     items, loose = [], []
     try:
@@ -139,6 +174,8 @@ def _from_zip(source, pattern, lesson):
     # a single top folder holding everything is just packaging
     tops = {PurePosixPath(i.filename).parts[0] for i in entries}
     strip = 1 if len(tops) == 1 and all(len(PurePosixPath(i.filename).parts) > 1 for i in entries) else 0
+    if strip and pattern is None and _student_of(next(iter(tops)), None, id_from, folder=True)[1] is not None:
+        strip = 0   # one Moodle student's folder, not packaging
     for info in entries:
         parts = PurePosixPath(info.filename).parts[strip:]
         if ".." in parts or PurePosixPath(info.filename).is_absolute():
@@ -149,17 +186,22 @@ def _from_zip(source, pattern, lesson):
             continue
         read = functools.partial(archive.read, info)
         link = archive.read(info).decode("utf-8", "replace")[:200] if _zip_link(info) else None
+        student, record, problem = _student_of(parts[0], pattern, id_from, folder=len(parts) > 1)
         if len(parts) > 1:
-            items.append(_Item(parts[0], info.filename, read, link=link))
+            if problem:
+                loose.append(Outcome(SKIPPED, None, info.filename, problem))
+            elif record is None and (pattern is None or student is None):
+                items.append(_Item(parts[0], info.filename, read, link=link))
+            else:
+                items.append(_Item(student, info.filename, read, link=link, lms=record))
             continue
-        m = re.fullmatch(pattern, parts[0])
         bare = re.fullmatch(rf"{re.escape(lesson)}(-\d+)?\.ipynb", parts[0])  # the lesson's name alone
-        if bare or not m or not m.groupdict().get("student"):
-            loose.append(Outcome(SKIPPED, None, info.filename,
-                                 f"no student id in the file name (expected to match {pattern!r}; "
-                                 "pass --pattern to read other names)"))
+        if bare or problem or not student:
+            loose.append(Outcome(SKIPPED, None, info.filename, problem or (
+                f"no student id in the file name (expected a Canvas or Moodle name, or to match "
+                f"{pattern or DEFAULT_PATTERN!r}; pass --pattern to read other names)")))
             continue
-        items.append(_Item(m.group("student"), info.filename, read, link=link))
+        items.append(_Item(student, info.filename, read, link=link, lms=record))
     return items, loose, archive
 
 
@@ -168,20 +210,35 @@ def _matches(name, lesson):
     return re.search(rf"(^|[_/\s-]){re.escape(lesson)}(-\d+)?\.ipynb$", name) is not None
 
 
-def collect(course, source, lesson, pattern=None, replace=False):
+def collect(course, source, lesson, pattern=None, replace=False, id_from="id"):
     """Collect ``lesson`` submissions from ``source`` (folder or zip) into ``course``.
 
-    Returns the list of Outcome, one per student (or per file that belongs to no student).
+    ``id_from``: file a Canvas/Moodle submission under the LMS's user id (``'id'``) or the student's
+    name (``'name'``). Returns the list of Outcome, one per student (or per file that belongs to no
+    student).
     """
+    if id_from not in lms_names.ID_FROM:
+        raise LessonError(f"unknown id_from {id_from!r}; choose from {', '.join(lms_names.ID_FROM)}")
+    if pattern is not None:
+        try:
+            compiled = re.compile(pattern)
+        except re.error as err:
+            raise LessonError(f"--pattern {pattern!r} is not a regular expression ({err})") from None
+        if "student" not in compiled.groupindex:
+            raise LessonError(f"--pattern {pattern!r} has no 'student' group: write the id's part as "
+                              "(?P<student>...)")
     source = Path(source)
     if not source.exists():
         raise LessonError(f"{source}: no such file or folder (give a folder of per-student folders "
                           "or an LMS zip)")
     archive = None
     if source.is_dir():
-        items, outcomes = _from_folder(source)
+        items, outcomes = _from_folder(source, pattern, lesson, id_from)
     elif zipfile.is_zipfile(source):
-        items, outcomes, archive = _from_zip(source, pattern or DEFAULT_PATTERN, lesson)
+        items, outcomes, archive = _from_zip(source, pattern, lesson, id_from)
+    elif source.suffix.lower() == ".zip":
+        raise LessonError(f"{source}: not a zip file, or a damaged one (download the submissions again; "
+                          "a partly downloaded zip cannot be read)")
     else:
         raise LessonError(f"{source}: neither a folder nor a zip file")
     try:
@@ -193,7 +250,11 @@ def collect(course, source, lesson, pattern=None, replace=False):
             if student in conflicts:
                 outcomes.append(Outcome(SKIPPED, student, ", ".join(i.name for i in found), conflicts[student]))
             else:
-                outcomes.append(_collect_one(course, lesson, student, found, replace))
+                outcome = _collect_one(course, lesson, student, found, replace)
+                records = [i.lms for i in found if i.lms]
+                if records and outcome.student:
+                    outcome.lms = {**records[0], "late": any(r["late"] for r in records)}
+                outcomes.append(outcome)
     finally:
         if archive is not None:
             archive.close()
@@ -309,7 +370,10 @@ def _remember(course, lesson, outcomes):
     except (OSError, ValueError):
         log = {}
     for o in outcomes:
-        log[o.student] = asdict(o)
+        entry = asdict(o)
+        if entry["lms"] is None and (log.get(o.student) or {}).get("lms"):
+            entry["lms"] = log[o.student]["lms"]   # collected again from a plain folder: keep what the LMS said
+        log[o.student] = entry
     path.write_text(json.dumps(log, indent=1, sort_keys=True))
 
 
@@ -321,3 +385,12 @@ def skipped_students(course, lesson):
         return {}
     return {s: o["reason"] for s, o in sorted(log.items())
             if o.get("action") == SKIPPED and not course.submitted(s, lesson).exists()}
+
+
+def lms_records(course, lesson):
+    """What the Canvas/Moodle names said about each student of ``lesson``: {id: {lms, lms_id, lms_name, late}}."""
+    try:
+        log = json.loads(course.collect_log(lesson).read_text())
+    except (OSError, ValueError):
+        return {}
+    return {s: o["lms"] for s, o in sorted(log.items()) if s and o.get("lms")}

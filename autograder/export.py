@@ -3,6 +3,14 @@
 Students whose submission could not be collected (wrong name, not a notebook...) are added with
 a score of zero, and so are those graded without a gradebook entry (the grader failed on them:
 their status says why), so that nobody silently disappears from the grade sheet.
+
+``--format canvas`` and ``--format moodle`` write one row per student instead, with one column per
+graded cell (``<lesson>: <grade_id>``, its maximum in Canvas's "Points Possible" row) and the
+lesson's total, in the CSV layout each LMS imports (see ``autograder.lms``). Who the student is in the
+LMS comes from a roster (``roster=``, a CSV mapping the course's ids to the LMS's) and, for
+submissions collected from a Canvas or Moodle download, from the collect log. A roster student with
+no submission gets a row (total 0, cells blank) and a note; a student with a submission but no roster
+entry is kept and noted.
 """
 
 from __future__ import annotations
@@ -12,12 +20,15 @@ import io
 import tempfile
 from pathlib import Path
 
+import pandas as pd
+
+from autograder import lms
 from autograder import status as st
-from autograder.collect import skipped_students
+from autograder.collect import lms_records, skipped_students
 from autograder.lessons import LessonError
 
 NO_SUBMISSION = "no submission"
-FORMATS = ("csv",)
+FORMATS = ("csv", "canvas", "moodle")
 
 
 def export_rows(course):
@@ -66,10 +77,116 @@ def _zero_row(lesson, student, max_score, status, reason):
             "score": "0.0", "max_score": max_score, "status": status, "reason": reason}
 
 
-def export(course, to=None, fmt="csv"):
-    """Write the grades to ``to`` (default <course>/grading/grades.csv; '-': return the text instead)."""
+def question_scores(course):
+    """Per-question scores from the gradebook.
+
+    Returns ({lesson: [(grade_id, max points), ...]}, {(lesson, student): {grade_id: score}}).
+    """
+    from nbgrader.api import Gradebook
+
+    cells, scores = {}, {}
+    with Gradebook(course.db_url, course.course_id) as gb:
+        for assignment in gb.assignments:
+            cells[assignment.name] = [(c.name, c.max_score) for nb in assignment.notebooks
+                                      for c in sorted(nb.grade_cells, key=lambda c: c.name)]
+            for sub in assignment.submissions:
+                scores[(assignment.name, sub.student.id)] = {g.name: g.score for nb in sub.notebooks
+                                                             for g in nb.grades}
+    return cells, scores
+
+
+def wide_table(course, roster=None, notes=None):
+    """One row per student: the roster's LMS fields, then per lesson one column per graded cell and the total.
+
+    Returns (table, items, points, late): ``items`` the score columns in order, ``points`` their
+    maxima, ``late`` {(lesson, student): True} for late Canvas submissions. ``notes`` (a list) gets a
+    line for each student whose row is incomplete: no submission, not in the roster, not collected.
+    """
+    notes = [] if notes is None else notes
+    rows = export_rows(course)
+    cells, scores = question_scores(course)
+    lessons = sorted({r["assignment"] for r in rows} | set(cells))
+    people = lms.load_roster(roster) if roster else None
+    seen = {r["student_id"] for r in rows}
+    records = {lesson: lms_records(course, lesson) for lessons_ in [lessons] for lesson in lessons_}
+    students = sorted(seen | (set(people.index) if people is not None else set()))
+    table = pd.DataFrame({"student_id": students}).set_index("student_id", drop=False)
+    for field in lms.FIELDS[1:]:
+        table[field] = ""
+    if people is not None:
+        table.update(people.drop(columns="student_id"))
+        for student in sorted(seen - set(people.index)):
+            notes.append(f"{student}: has a submission but is not in the roster {roster}; kept, with the ids "
+                         "collect knows (add the student to the roster to give the LMS's ids)")
+    for lesson in lessons:   # what a Canvas/Moodle download said fills what the roster left blank
+        for student, rec in records[lesson].items():
+            if student not in table.index:
+                continue
+            if not table.at[student, "name"]:
+                table.at[student, "name"] = rec.get("lms_name", "")
+            if rec.get("lms") == "canvas" and not table.at[student, "canvas_id"]:
+                table.at[student, "canvas_id"] = rec.get("lms_id", "")
+    by_key = {(r["assignment"], r["student_id"]): r for r in rows}
+    items, points, late = [], {}, {}
+    for lesson in lessons:
+        lesson_items = [(f"{lesson}: {gid}", gid, mx) for gid, mx in cells.get(lesson, [])]
+        total = max((float(r["max_score"]) for r in rows if r["assignment"] == lesson and r["max_score"]),
+                    default=sum(mx for _, _, mx in lesson_items))
+        for column, _, mx in lesson_items:
+            items.append(column)
+            points[column] = mx
+        items.append(lesson)
+        points[lesson] = total
+        for column in [c for c, _, _ in lesson_items] + [lesson]:
+            table[column] = ""
+        for student in students:
+            row, got = by_key.get((lesson, student)), scores.get((lesson, student))
+            graded = row is not None and got is not None and row.get("status") != st.NOT_COLLECTED
+            for column, gid, _ in lesson_items:
+                table.at[student, column] = f"{got.get(gid, 0) or 0:g}" if graded else ""
+            table.at[student, lesson] = f"{float(row['score'] or 0):g}" if row is not None else "0"
+            if row is None:
+                notes.append(f"{student}: no submission of {lesson} (in the roster): total 0, cells blank")
+            elif not graded:
+                notes.append(f"{student}: {lesson} {row.get('status') or 'not graded'}"
+                             + (f" ({row['reason']})" if row.get("reason") else "") + ": total "
+                             f"{table.at[student, lesson]}, cells blank")
+            if records[lesson].get(student, {}).get("late"):
+                late[(lesson, student)] = True
+                notes.append(f"{student}: {lesson} was handed in late (Canvas marked it LATE)")
+    return table, items, points, late
+
+
+def export(course, to=None, fmt="csv", roster=None, assignment_ids=None, identifier="email", notes=None):
+    """Write the grades to ``to`` (default <course>/grading/grades.csv; '-': return the text instead).
+
+    ``fmt``: ``csv`` (nbgrader's CSV with a status and reason, one row per student and lesson),
+    ``canvas`` or ``moodle`` (one row per student, per-question columns and totals; see ``wide_table``).
+    ``assignment_ids``: {lesson: Canvas assignment id}; ``identifier``: the Moodle column that names the
+    user (email, idnumber or username, from the roster). ``notes`` (a list) gets the incomplete rows.
+    """
     if fmt not in FORMATS:
         raise LessonError(f"unknown export format {fmt!r}; choose from {', '.join(FORMATS)}")
+    if fmt != "csv":
+        notes = [] if notes is None else notes
+        table, items, points, late = wide_table(course, roster, notes)
+        if fmt == "canvas":
+            # Canvas imports every unknown column as a new assignment: late submissions go in the notes
+            text = lms.canvas_sheet(table, items, points, assignment_ids or {})
+            default = "grades-canvas.csv"
+        else:
+            late_cols = sorted({f"{lesson} late" for lesson, _ in late})
+            for column in late_cols:
+                table[column] = ""
+            for (lesson, student) in late:
+                table.at[student, f"{lesson} late"] = "late"
+            missing = table.index[table[identifier] == ""] if identifier in table.columns else table.index
+            for student in missing:
+                notes.append(f"{student}: no {identifier} in the roster: Moodle cannot match this row (add a "
+                             f"roster with student_id,{identifier})")
+            text = lms.moodle_sheet(table, items + late_cols, identifier)
+            default = "grades-moodle.csv"
+        return _write(course, to, text, default)
     rows = export_rows(course)
     fields = ["assignment", "duedate", "timestamp", "student_id", "last_name", "first_name", "email",
               "raw_score", "late_submission_penalty", "score", "max_score", "status", "reason"]
@@ -77,12 +194,16 @@ def export(course, to=None, fmt="csv"):
     writer = csv.DictWriter(buf, fieldnames=fields, extrasaction="ignore")
     writer.writeheader()
     writer.writerows(rows)
+    return _write(course, to, buf.getvalue(), "grades.csv")
+
+
+def _write(course, to, text, default):
     if to == "-":
-        return buf.getvalue()
+        return text
     if to:
         path = Path(to)
     else:
         course.make_state()
-        path = course.state / "grades.csv"
-    path.write_text(buf.getvalue())
+        path = course.state / default
+    path.write_text(text)
     return path
