@@ -14,6 +14,8 @@ from conftest import ROOT
 
 CORE = {"numpy", "jupyterlab", "ipywidgets", "matplotlib", "tensorflow", "nbgrader"}
 TEST_TOOLS = {"pytest", "pytest-xdist", "playwright", "ruff"}
+# conda-forge packages whose name differs from the pip package's (checked on anaconda.org/conda-forge)
+CONDA_FORGE_NAMES = {"playwright-python": "playwright"}
 
 
 def _name(requirement):
@@ -46,7 +48,21 @@ def pip_dependencies():
 def conda_dependencies():
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
     deps = [d for d in env["dependencies"] if isinstance(d, str)]
-    return {_name(d): d.replace(" ", "") for d in deps if _name(d) not in {"python", "pip"}}
+    return {CONDA_FORGE_NAMES.get(_name(d), _name(d)): _version(d)
+            for d in deps if _name(d) not in {"python", "pip"}}
+
+
+def _version(requirement):
+    """`name>=1.0` with conda-forge's name changed to pip's, so both routes' bounds compare."""
+    name = _name(requirement)
+    return CONDA_FORGE_NAMES.get(name, name) + requirement.strip()[len(name):].replace(" ", "")
+
+
+def conda_python():
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    pins = [d for d in env["dependencies"] if isinstance(d, str) and _name(d) == "python"]
+    assert len(pins) == 1, "environment.yml must pin python once (python=3.X)"
+    return tuple(int(part) for part in pins[0].split("=")[-1].split("."))
 
 
 def test_both_routes_list_the_same_packages():
@@ -77,3 +93,21 @@ def test_test_tools_are_an_extra_only():
 def test_setup_installs_the_test_extra():
     """Does `make setup` install the course with its test tools?"""
     assert 'pip install -e ".[test]"' in (ROOT / "Makefile").read_text()
+
+
+def test_conda_names_are_conda_forges():
+    """Is a package that conda-forge names differently listed under conda-forge's name?"""
+    env = (ROOT / "environment.yml").read_text()
+    for conda, pip in CONDA_FORGE_NAMES.items():
+        assert re.search(rf"^\s*- {re.escape(conda)}\b", env, re.M), f"environment.yml: list `{pip}` as `{conda}`"
+        assert not re.search(rf"^\s*- {re.escape(pip)}[<>=\s]", env, re.M), \
+            f"environment.yml: `{pip}` is not a conda-forge package; its name there is `{conda}`"
+
+
+def test_the_python_claim_is_true():
+    """Does pyproject claim no older Python than the course runs on (tomllib is 3.11+), and does the conda
+    route pin one that satisfies the claim?"""
+    claim = pyproject()["requires-python"]
+    lowest = tuple(int(part) for part in re.match(r">=\s*(\d+(?:\.\d+)*)", claim).group(1).split("."))
+    assert lowest >= (3, 11), f"requires-python is {claim!r}, but the tests import tomllib (Python 3.11+)"
+    assert conda_python() >= lowest, "environment.yml pins a Python older than requires-python"
