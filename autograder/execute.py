@@ -26,7 +26,7 @@ from traitlets import Any
 
 from autograder import status as st
 from autograder.kernelclient import SlicedKernelManager
-from autograder.outputs import TRUNCATED, limit_outputs
+from autograder.outputs import FLOOD_BYTES, TRUNCATED, limit_outputs
 
 GRACE = 5.0   # seconds an interrupted kernel gets to become responsive again before it is killed
 
@@ -97,6 +97,9 @@ class SandboxedExecute(Execute):
         self.output_budget = limits.output_budget
         self.output_used = 0
         self.truncated = False
+        self.dropped = {}          # cell index -> bytes of its output dropped past the budget
+        self.flood = None          # (cell index, when it was interrupted) once a cell's output passed the budget
+        self.flood_killed = False
         self.deadline_hit = False
         self.exit_code = None
 
@@ -138,9 +141,27 @@ class SandboxedExecute(Execute):
             if not any(TRUNCATED in (o.get("text") or "") for o in outs):
                 outs.append(nbformat.v4.new_output("stream", name="stdout", text=truncation_note(self.limits)))
             self.truncated = True
+            self.dropped[cell_index] = self.dropped.get(cell_index, 0) + size
+            if self.dropped[cell_index] > FLOOD_BYTES:
+                self._stop_flood(cell_index)
             return None
         self.output_used += size
         return super().output(outs, msg, display_id, cell_index)
+
+    def _stop_flood(self, cell_index):
+        """A cell printing far past the budget is interrupted, and killed if it keeps printing.
+
+        Whatever the kernel prints reaches the grader as messages, file-descriptor writes included
+        (ipykernel forwards fds 1 and 2): counting them here, outside the student's process, is the
+        limit that holds; the kernel's own cut (kernel_startup.py) only saves work. Without this a
+        flood ran until the cell's time limit and was reported as "timed out".
+        """
+        if self.flood is None or self.flood[0] != cell_index:
+            self.flood = (cell_index, monotonic())
+            asyncio.ensure_future(ensure_async(self.km.interrupt_kernel()))
+        elif not self.flood_killed and monotonic() - self.flood[1] > GRACE:
+            self.flood_killed = True   # it ignored the interrupt (or caught KeyboardInterrupt)
+            self.kill_kernel()
 
     # -- running ------------------------------------------------------------------------------
 
@@ -211,6 +232,9 @@ class SandboxedExecute(Execute):
                     stopped, why = index, "died"
                     self.exit_code = self.exit_status()
                     break
+                if (self.flood is not None and self.flood[0] == index) or _flooded(cell):
+                    events.append([st.OUTPUT, f"{_describe_cell(nb, index)} printed more than "
+                                              f"{self.limits.output_mb:g} MB and was interrupted"])
                 if any(o.get("ename") == "CellTimeoutError" for o in cell.get("outputs", [])):
                     events.append([st.TIMED_OUT, f"{_describe_cell(nb, index)} ran longer than "
                                                  f"{self.limits.cell_timeout:g} s and was interrupted"])
@@ -266,6 +290,12 @@ class SandboxedExecute(Execute):
         if self.deadline_hit:
             event = [st.TIMED_OUT, f"the notebook ran longer than {self.limits.notebook_timeout:g} s "
                                    f"and was stopped in {where}"]
+        elif self.flood_killed:
+            event = [st.OUTPUT, f"{where} printed more than {self.limits.output_mb:g} MB, went on printing "
+                                "after it was interrupted, and was stopped"]
+        elif code is not None and code in (128 + signal.SIGXFSZ, -signal.SIGXFSZ):
+            event = [st.OUTPUT, f"the kernel wrote more than {self.limits.file_mb} MB to one file or to its "
+                                f"own output and was stopped in {where}"]
         elif usage["oom_kills"]:
             event = [st.MEMORY, f"the kernel used more than {self.limits.memory_mb} MB and was killed "
                                 f"in {where}"]
@@ -324,6 +354,13 @@ class SandboxedExecute(Execute):
 
 def truncation_note(limits):
     return f"\n{TRUNCATED}: the notebook printed more than {limits.output_mb:g} MB]\n"
+
+
+def _flooded(cell):
+    """Did the kernel's own cut interrupt this cell for printing on past the budget?"""
+    outs = cell.get("outputs", [])
+    return (any(o.get("output_type") == "stream" and TRUNCATED in (o.get("text") or "") for o in outs)
+            and any(o.get("ename") == "KeyboardInterrupt" for o in outs))
 
 
 def _says_truncated(nb):

@@ -18,6 +18,10 @@ import re
 import nbformat
 
 TRUNCATED = "[output truncated by the grader"   # execute.py and kernel_startup.py leave the same note
+# A cell still printing this much past the output budget is flooding, and is interrupted (execute.py,
+# kernel_startup.py). A line or a traceback after the budget is only dropped: an interrupt sent for it
+# could arrive when the next cell has started.
+FLOOD_BYTES = 1 << 20
 ERROR_KEEP = 4000   # characters of an error (value and traceback) kept even when the budget is spent
 ERROR_MAX = 64 << 10   # and at most this many of an error that does not fit: its start says enough
 SURROGATE = re.compile("[\ud800-\udfff]")

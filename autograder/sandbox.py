@@ -39,6 +39,8 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from autograder.outputs import FLOOD_BYTES
+
 UID_BASE = int(os.environ.get("COURSE_GRADE_UID_BASE", "64200"))  # slot n runs as uid UID_BASE + n
 MAX_SLOTS = 32
 CGROUP_NAME = "course-grade"
@@ -611,7 +613,8 @@ class Sandbox:
                "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
                "NUMEXPR_NUM_THREADS": "1", "TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1",
                "TF_CPP_MIN_LOG_LEVEL": "2", "CUDA_VISIBLE_DEVICES": "",
-               "COURSE_GRADE_OUTPUT_BYTES": str(int(self.limits.output_mb * 2 ** 20))}
+               "COURSE_GRADE_OUTPUT_BYTES": str(int(self.limits.output_mb * 2 ** 20)),
+               "COURSE_GRADE_FLOOD_BYTES": str(FLOOD_BYTES)}
         data = data_dir()
         if data:
             env["COURSE_DATA_DIR"] = str(data)
