@@ -79,17 +79,24 @@ def _error(ename, evalue):
 class SandboxedExecute(Execute):
     """Run every cell of a notebook in a sandboxed kernel; see :meth:`run`."""
 
-    def __init__(self, sandbox, limits, restore_code="", **kwargs):
+    def __init__(self, sandbox, limits, restore_code="", lesson_cells=(), **kwargs):
+        lesson_cells = frozenset(lesson_cells)
         super().__init__(
             timeout=max(1, round(limits.cell_timeout)), interrupt_on_timeout=True, allow_errors=True,
+            # the lesson's own cells, as released (imports, data loads): not charged to the student's limit
+            timeout_func=lambda cell: max(1, round(self.cell_limit(cell))),
             raise_on_iopub_timeout=False, iopub_timeout=GRACE, startup_timeout=60,
             store_widget_state=True, record_timing=False, shutdown_kernel="immediate",
             kernel_name="python3", **kwargs)
+        limit = f"{limits.cell_timeout:g} s per cell, {limits.setup_timeout:g} s for the lesson's own cells"
         self.error_on_timeout = {
             "ename": "CellTimeoutError",
-            "evalue": f"this cell ran longer than the {limits.cell_timeout:g} s limit and was interrupted",
-            "traceback": [f"CellTimeoutError: this cell ran longer than the {limits.cell_timeout:g} s "
-                          "limit per cell and was interrupted"]}
+            "evalue": f"this cell ran longer than its time limit ({limit}) and was interrupted",
+            "traceback": [f"CellTimeoutError: this cell ran longer than its time limit ({limit}) and was "
+                          "interrupted"]}
+        self.lesson_cells = lesson_cells
+        self.sched = (0, 0)        # the kernel's (running, waiting for a CPU) ns when the current cell began
+        self.sched_start = (0, 0)  # ... when the kernel had started
         self.sandbox = sandbox
         self.limits = limits
         self.restore_code = restore_code
@@ -101,6 +108,7 @@ class SandboxedExecute(Execute):
         self.flood = None          # (cell index, when it was interrupted) once a cell's output passed the budget
         self.flood_killed = False
         self.deadline_hit = False
+        self.deadline_busy = ""
         self.exit_code = None
 
     # -- kernel -------------------------------------------------------------------------------
@@ -110,6 +118,29 @@ class SandboxedExecute(Execute):
         self.km = SandboxKernelManager(sandbox=self.sandbox, kernel_name="python3", transport="ipc",
                                        ip=str(sockets / "k"), connection_file=str(sockets / "kernel.json"))
         return self.km
+
+    def cell_limit(self, cell):
+        """Seconds ``cell`` may run: the setup limit for a lesson cell the student left as released."""
+        if cell.get("source") in self.lesson_cells:
+            return self.limits.setup_timeout
+        return self.limits.cell_timeout
+
+    def sched_times(self):
+        proc = getattr(getattr(self.km, "provisioner", None), "process", None)
+        return self.sandbox.slot.sched_times(getattr(proc, "pid", None))
+
+    def busy(self, since):
+        """'' when the kernel got the CPU it asked for since ``since``; otherwise how it was held back.
+
+        The kernel waiting for a CPU twice as long as it ran (it had less than a third of one) means the
+        machine was busy with other work, not that the student's code was slow: such a timeout is
+        reported apart (and regraded once). Sharing a CPU with one or two other busy programs, as on a
+        grading machine running two workers, stays the student's time.
+        """
+        run, wait = (now - then for now, then in zip(self.sched_times(), since))
+        if wait > 2 * run and wait > 1e9:
+            return f"the machine was busy: the kernel waited {wait / 1e9:.0f} s for a CPU and ran {run / 1e9:.0f} s"
+        return ""
 
     def kill_kernel(self):
         """Kill the kernel and everything it started, now."""
@@ -189,6 +220,7 @@ class SandboxedExecute(Execute):
 
     def _deadline(self):
         self.deadline_hit = True
+        self.deadline_busy = self.busy(self.sched_start)   # measured while the kernel still runs
         self.kill_kernel()
 
     async def async_run(self, nb, log_file=None):
@@ -206,6 +238,7 @@ class SandboxedExecute(Execute):
                 self.km = self.create_kernel_manager()
                 await self.async_start_new_kernel(**kwargs)
                 await self.async_start_new_kernel_client()
+                self.sched_start = self.sched_times()
             except Exception as exc:  # noqa: BLE001 - any start failure is the grader's problem
                 watchdog.cancel()
                 if self.deadline_hit:
@@ -214,6 +247,7 @@ class SandboxedExecute(Execute):
             for index, cell in enumerate(nb.cells):
                 if cell.cell_type != "code":
                     continue
+                self.sched = self.sched_times()
                 if self.restore_code and cell.get("metadata", {}).get("nbgrader", {}).get("grade"):
                     restored = await self._restore()
                     if restored == "dead":
@@ -221,11 +255,13 @@ class SandboxedExecute(Execute):
                         self.exit_code = self.exit_status()
                         break
                     if restored == "timeout":
+                        busy = self.busy(self.sched)
                         self.kill_kernel()
                         stopped, why = index, "unresponsive"
-                        events.append([st.TIMED_OUT, "the kernel did not answer before "
-                                                     f"{_describe_cell(nb, index)} and was stopped"])
+                        events.append([st.BUSY if busy else st.TIMED_OUT, "the kernel did not answer before "
+                                       f"{_describe_cell(nb, index)} and was stopped{'; ' + busy if busy else ''}"])
                         break
+                    self.sched = self.sched_times()
                 try:
                     await self.async_execute_cell(cell, index, execution_count=self.code_cells_executed + 1)
                 except DeadKernelError:
@@ -236,8 +272,10 @@ class SandboxedExecute(Execute):
                     events.append([st.OUTPUT, f"{_describe_cell(nb, index)} printed more than "
                                               f"{self.limits.output_mb:g} MB and was interrupted"])
                 if any(o.get("ename") == "CellTimeoutError" for o in cell.get("outputs", [])):
-                    events.append([st.TIMED_OUT, f"{_describe_cell(nb, index)} ran longer than "
-                                                 f"{self.limits.cell_timeout:g} s and was interrupted"])
+                    busy = self.busy(self.sched)
+                    events.append([st.BUSY if busy else st.TIMED_OUT,
+                                   f"{_describe_cell(nb, index)} ran longer than {self.cell_limit(cell):g} s "
+                                   f"and was interrupted{'; ' + busy if busy else ''}"])
                     answer = await self._reply(self.kc.kernel_info(), GRACE)
                     if answer == "dead":
                         stopped, why = index, "died"
@@ -288,8 +326,9 @@ class SandboxedExecute(Execute):
         code = self.exit_code
         where = _describe_cell(nb, min(index, len(nb.cells) - 1))
         if self.deadline_hit:
-            event = [st.TIMED_OUT, f"the notebook ran longer than {self.limits.notebook_timeout:g} s "
-                                   f"and was stopped in {where}"]
+            busy = self.deadline_busy
+            event = [st.BUSY if busy else st.TIMED_OUT, f"the notebook ran longer than "
+                     f"{self.limits.notebook_timeout:g} s and was stopped in {where}{'; ' + busy if busy else ''}"]
         elif self.flood_killed:
             event = [st.OUTPUT, f"{where} printed more than {self.limits.output_mb:g} MB, went on printing "
                                 "after it was interrupted, and was stopped"]

@@ -63,6 +63,7 @@ class Limits:
 
     cell_timeout: float = 120
     notebook_timeout: float = 600
+    setup_factor: float = 4       # the lesson's own cells (imports, data, demos) get this many cell limits
     memory_mb: int = 2048
     cpu_seconds: int = 0          # 0: the notebook timeout
     max_processes: int = 256      # tasks (processes and threads) in the sandbox
@@ -75,6 +76,12 @@ class Limits:
         """Characters of output a notebook keeps in all (printing is cut at output_mb; twice that is the
         backstop for everything else: rich outputs, errors, what the kernel sent another way)."""
         return int(2 * self.output_mb * 2 ** 20)
+
+    @property
+    def setup_timeout(self):
+        """The time limit of a lesson cell the student did not change: an import or a data load that is
+        slow because the machine is busy is not the student's doing (the notebook limit still holds)."""
+        return max(self.cell_timeout, min(self.setup_factor * self.cell_timeout, self.notebook_timeout))
 
     @property
     def cpu_limit(self):
@@ -233,6 +240,46 @@ def _read_counter(path, key):
     return 0
 
 
+def sched_times(pids):
+    """(ns running on a CPU, ns runnable but waiting for one), summed over every thread of ``pids``.
+
+    From /proc/<pid>/task/<tid>/schedstat (the scheduler's own accounting): waiting is the time a
+    thread was ready to run while the machine's CPUs were busy with something else, which tells a slow
+    machine from slow code. Threads that have ended are no longer counted.
+    """
+    run = wait = 0
+    for pid in pids:
+        try:
+            tids = os.listdir(f"/proc/{pid}/task")
+        except OSError:
+            continue
+        for tid in tids:
+            try:
+                fields = Path(f"/proc/{pid}/task/{tid}/schedstat").read_text().split()
+                run, wait = run + int(fields[0]), wait + int(fields[1])
+            except (OSError, ValueError, IndexError):
+                continue
+    return run, wait
+
+
+def _descendants(pid):
+    """Every process started, directly or not, by ``pid``."""
+    children = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat_line = Path(f"/proc/{entry}/stat").read_text()
+                children.setdefault(int(stat_line.rsplit(")", 1)[1].split()[1]), []).append(int(entry))
+            except (OSError, ValueError, IndexError):
+                continue
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
 # ---------------------------------------------------------------------------------------------
 # cgroups: one per slot
 # ---------------------------------------------------------------------------------------------
@@ -299,6 +346,12 @@ class _Cgroups:
         return {"oom_kills": _read_counter(d / "memory.events", "oom_kill"),
                 "forks_refused": _read_counter(d / "pids.events", "max"),
                 "memory_peak": _read_int(d / "memory.peak", 0)}
+
+    def throttled_ns(self):
+        """Time the slot's tasks were held back by its own CPU cap (ns): their doing, not the machine's."""
+        if self.version == "v1":
+            return _read_counter(self.dirs["cpu"] / "cpu.stat", "throttled_time")
+        return 1000 * _read_counter(self.dirs["cpu"] / "cpu.stat", "throttled_usec")
 
     def pids(self):
         try:
@@ -428,6 +481,19 @@ class Slot:
         return {"oom_kills": now["oom_kills"] - self._baseline.get("oom_kills", 0),
                 "forks_refused": now["forks_refused"] - self._baseline.get("forks_refused", 0),
                 "memory_peak": now["memory_peak"]}
+
+    def sched_times(self, root_pid=None):
+        """(running, waiting for a CPU) in ns, summed over the slot's threads so far (see sched_times)."""
+        if self.cgroups:
+            pids = self.cgroups.pids()
+        elif root_pid is not None:
+            pids = [root_pid, *_descendants(root_pid)]
+        else:
+            pids = []
+        run, wait = sched_times(pids)
+        if self.cgroups:
+            wait = max(0, wait - self.cgroups.throttled_ns())
+        return run, wait
 
     def kill_all(self):
         """Kill every process left in this slot (cgroup members, and the slot uid's processes).

@@ -14,13 +14,14 @@ WITHHELD = "called a withheld answer"
 PROCESSES = "process limit hit"
 CRASHED = "crashed kernel"
 TIMED_OUT = "timed out"
+BUSY = "timed out, machine busy"   # the kernel waited for a CPU more than it ran: regrade when it is quieter
 MEMORY = "memory limit hit"
 INVALID = "not a valid notebook"
 NOT_COLLECTED = "not collected"
 GRADER_ERROR = "grader error"
 
 # When several things happened, the headline is the first of these (the reasons list them all).
-PRIORITY = [GRADER_ERROR, NOT_COLLECTED, INVALID, PROCESSES, MEMORY, TIMED_OUT, CRASHED, TAMPERED, WITHHELD,
+PRIORITY = [GRADER_ERROR, NOT_COLLECTED, INVALID, BUSY, PROCESSES, MEMORY, TIMED_OUT, CRASHED, TAMPERED, WITHHELD,
             OUTPUT, GRADED]
 
 
