@@ -21,9 +21,21 @@ def _course(args):
 
 
 def _release(args):
-    from autograder.release import release
+    if args.bundle is None:
+        if args.bundle_lessons is not None or args.released is not None:
+            raise LessonError("--lessons and --released go with --bundle DIR_OR_ZIP (the student bundle); to "
+                              "regenerate lessons/, name the lessons alone: course-grade release 01 02")
+        from autograder.release import release
 
-    release(args.lessons, force=args.force)
+        release(args.lessons, force=args.force)
+        return 0
+    if args.lessons:
+        raise LessonError(f"with --bundle, name the lessons with --lessons (got {' '.join(args.lessons)} on "
+                          f"their own): course-grade release --bundle {args.bundle} --lessons "
+                          + " ".join(args.lessons))
+    from autograder.bundle import build
+
+    build(args.bundle, lessons=args.bundle_lessons or None, released=args.released or (), force=args.force)
     return 0
 
 
@@ -168,13 +180,25 @@ def build_parser():
     one_lesson = argparse.ArgumentParser(add_help=False, parents=[course_dir])
     one_lesson.add_argument("lesson", metavar="LESSON", help="lesson id or unambiguous prefix")
 
-    p = sub.add_parser("release", help="regenerate lessons/ from solutions/",
+    p = sub.add_parser("release", help="regenerate lessons/ from solutions/, or write the student bundle",
                        description="Regenerate the student notebooks in lessons/ from the instructor "
-                                   "notebooks in solutions/ with nbgrader generate_assignment.")
+                                   "notebooks in solutions/ with nbgrader generate_assignment. With --bundle, "
+                                   "write what students get instead (lessons/ is not touched): the student "
+                                   "notebooks, the course package without the answers of unreleased lessons, "
+                                   "a pyproject.toml for `pip install` and a README; no solutions, hidden "
+                                   "tests or grader.")
     p.add_argument("lessons", nargs="*", metavar="LESSON",
                    help="lesson ids or unambiguous prefixes (default: every lesson)")
     p.add_argument("--force", action="store_true",
-                   help="replace lesson notebooks even if they hold executed cells")
+                   help="replace lesson notebooks even if they hold executed cells; with --bundle, replace a "
+                        "bundle (folder or zip) written there before")
+    p.add_argument("--bundle", metavar="DIR_OR_ZIP",
+                   help="write the student bundle to this folder (new or empty), or to this .zip file")
+    p.add_argument("--lessons", dest="bundle_lessons", nargs="+", metavar="LESSON",
+                   help="with --bundle: the lessons it holds (default: every lesson)")
+    p.add_argument("--released", nargs="+", metavar="LESSON",
+                   help="with --bundle: lessons whose answers the course package keeps (their library "
+                        "references), for later lessons that build on them (default: none)")
     p.set_defaults(func=_release)
 
     p = sub.add_parser("collect", parents=[course_dir], help="file submissions where nbgrader expects them",
@@ -248,7 +272,8 @@ def build_parser():
     p.set_defaults(func=_export)
 
     p = sub.add_parser("report", parents=[one_lesson], help="the status of each submission of a lesson",
-                       description="Print one line per student: score, status (graded, timed out, crashed "
+                       description="Print one line per student: score, status (graded, timed out, timed out, "
+                                   "machine busy (regrade when it is quieter), crashed "
                                    "kernel, memory limit hit, process limit hit, not a valid notebook, "
                                    "cells deleted or tampered, output truncated, not collected) and the "
                                    "reason.")

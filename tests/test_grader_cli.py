@@ -70,3 +70,16 @@ def test_report_on_an_empty_course(tmp_path):
     """Does the report of a course without submissions say how to collect them?"""
     out = course_grade("report", "01", "--course-dir", tmp_path)
     assert out.returncode == 0 and "collect some first" in out.stdout
+
+
+def test_release_help_names_the_bundle_options():
+    """Does release --help document --bundle with its --lessons and --released?"""
+    out = course_grade("release", "--help").stdout
+    for option in ("--bundle", "--lessons", "--released", "--force"):
+        assert option in out
+
+
+def test_bundle_options_need_bundle():
+    """Is --lessons without --bundle refused, saying it goes with --bundle?"""
+    out = course_grade("release", "--lessons", "01")
+    assert out.returncode == 1 and "go with --bundle" in out.stderr
