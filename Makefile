@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 # pytest-xdist workers for the test suite (notebooks run in parallel, one lesson per worker)
 WORKERS ?= 2
 
-.PHONY: help setup data test test-fast test-browser lab release check lint clean sandbox benchmark-grading bench
+.PHONY: help setup data chromium test test-fast test-browser lab instructor release check lint clean sandbox benchmark-grading bench
 
 help:
 	@echo "make setup    create $(VENV), install the course and its dependencies, register the kernel,"
@@ -13,6 +13,8 @@ help:
 	@echo "make test     run the whole test suite (course package, lesson pipeline, autograder self-test)"
 	@echo "make test-browser  only the browser suite: every lesson in JupyterLab in headless Chromium"
 	@echo "make lab      open JupyterLab on lessons/ (the student path)"
+	@echo "make instructor  JupyterLab with nbgrader's formgrader on the graded course: every lesson, every"
+	@echo "              submission and score course-grade recorded (COURSE_DIR=path: another course folder)"
 	@echo "make release  regenerate lessons/ from solutions/ (the instructor path)"
 	@echo "make check    the lint, then the fast tests only (no notebook is executed)"
 	@echo "make lint     ruff on the .py files and the solution notebooks ([tool.ruff] in pyproject.toml)"
@@ -36,6 +38,7 @@ setup:
 	mkdir -p $(VENV)/share/jupyter/lab/settings
 	cp jupyterlab/overrides.json $(VENV)/share/jupyter/lab/settings/overrides.json
 	$(MAKE) data
+	$(MAKE) chromium
 	$(MAKE) sandbox
 
 # Fashion-MNIST: Debian ships it; elsewhere course.data downloads and verifies it on first use.
@@ -53,6 +56,13 @@ data:
 	fi
 	$(BIN)/python -m course.data
 
+# The browser suite's Chromium (Debian's package; Playwright's own browser download is not used).
+chromium:
+	@if [ ! -x "$${CHROMIUM_PATH:-/usr/bin/chromium}" ] && command -v apt-get >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get install -y chromium || (apt-get update && apt-get install -y chromium); \
+	  else echo "Tip: sudo apt-get install chromium (the browser tests of \`make test\` need it)"; fi; \
+	fi
+
 test:
 	COURSE_NO_SKIPS=1 $(BIN)/python -m pytest -n $(WORKERS) --dist loadgroup
 
@@ -69,6 +79,11 @@ test-browser:
 
 lab:
 	$(BIN)/jupyter lab --notebook-dir=lessons
+
+# The formgrader reads the root nbgrader_config.py, which points it at course-grade's course folder
+# ($$COURSE_GRADE_DIR or the project root); the command itself is autograder/instructor.py's.
+instructor:
+	$(BIN)/python -m autograder.instructor $(if $(COURSE_DIR),--course-dir "$(COURSE_DIR)")
 
 release:
 	$(BIN)/course-grade release

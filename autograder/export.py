@@ -1,4 +1,8 @@
-"""Export the grades: nbgrader's own CSV (one row per student and lesson), plus a status and reason.
+"""Export the grades: nbgrader's CSV (one row per student and lesson), plus a status and reason.
+
+The rows are read from the gradebook with nbgrader's own API, so every grade in it counts, whoever
+wrote it: ``course-grade autograde``, stock ``nbgrader autograde`` or the formgrader. A submission
+graded by nbgrader itself has the status "graded" and says so in its reason.
 
 Students whose submission could not be collected (wrong name, not a notebook...) are added with
 a score of zero, and so are those graded without a gradebook entry (the grader failed on them:
@@ -17,7 +21,6 @@ from __future__ import annotations
 
 import csv
 import io
-import tempfile
 from pathlib import Path
 
 import pandas as pd
@@ -28,17 +31,49 @@ from autograder.collect import lms_records, skipped_students
 from autograder.lessons import LessonError
 
 NO_SUBMISSION = "no submission"
+GRADED_BY_NBGRADER = "graded by nbgrader (not by course-grade autograde)"
 FORMATS = ("csv", "canvas", "moodle")
+
+
+def gradebook_rows(course):
+    """nbgrader's CSV export rows (``nbgrader export``), read from the gradebook with nbgrader's API.
+
+    One row per lesson and student of the gradebook, whoever graded it (``course-grade autograde``, stock
+    ``nbgrader autograde`` or the formgrader); a student without a submission scores 0, as in nbgrader's
+    CSV. Also returns the (lesson, student) pairs that have a submission in the gradebook.
+    """
+    from nbgrader.api import Gradebook
+
+    def text(value):
+        return "" if value is None else str(value)
+
+    rows, submitted = [], set()
+    with Gradebook(course.db_url, course.course_id) as gb:
+        students = gb.students
+        for assignment in gb.assignments:
+            by_student = {sub.student.id: sub for sub in assignment.submissions}
+            for student in students:
+                row = {"assignment": assignment.name, "duedate": text(assignment.duedate),
+                       "student_id": student.id, "last_name": text(student.last_name),
+                       "first_name": text(student.first_name), "email": text(student.email),
+                       "max_score": text(assignment.max_score)}
+                sub = by_student.get(student.id)
+                if sub is None:
+                    row.update(timestamp="", raw_score="0.0", late_submission_penalty="0.0", score="0.0")
+                else:
+                    submitted.add((assignment.name, student.id))
+                    penalty = sub.late_submission_penalty or 0.0
+                    row.update(timestamp=text(sub.timestamp), raw_score=text(sub.score),
+                               late_submission_penalty=text(penalty), score=text(max(0.0, sub.score - penalty)))
+                rows.append(row)
+    return rows, submitted
 
 
 def export_rows(course):
     """Rows of nbgrader's CSV export, each with 'status' and 'reason' added."""
     if not course.db_path.exists():
         raise LessonError(f"no gradebook at {course.db_path}: run `course-grade autograde LESSON` first")
-    with tempfile.TemporaryDirectory(prefix="course-grade-export-") as tmp:
-        dest = Path(tmp) / "grades.csv"
-        course.nbgrader("export", f"--to={dest}", "--log-level=WARN")
-        rows = list(csv.DictReader(io.StringIO(dest.read_text())))
+    rows, in_gradebook = gradebook_rows(course)
     results_dir = course.state / "results"
     graded = sorted(p.name for p in results_dir.iterdir() if p.is_dir()) if results_dir.is_dir() else []
     lessons = sorted({r["assignment"] for r in rows} | set(graded))
@@ -62,6 +97,9 @@ def export_rows(course):
                 row["status"], row["reason"] = result.status, result.reason
             elif row["student_id"] in skipped:
                 row["status"], row["reason"] = st.NOT_COLLECTED, skipped[row["student_id"]]
+            elif (lesson, row["student_id"]) in in_gradebook:
+                # graded by nbgrader itself (stock `nbgrader autograde`, the formgrader): no course-grade record
+                row["status"], row["reason"] = st.GRADED, GRADED_BY_NBGRADER
             else:
                 row["status"], row["reason"] = NO_SUBMISSION, ""
         for student, reason in skipped.items():

@@ -131,3 +131,13 @@ def test_export_command_writes_canvas_and_notes(course, tmp_path):
     bad = subprocess.run([sys.executable, "-m", "autograder", "export", "--course-dir", str(course.root),
                           "--format", "canvas", "--assignment-id", "01_softmax"], capture_output=True, text=True)
     assert bad.returncode != 0 and "expected LESSON=NUMBER" in bad.stderr
+
+
+def test_gradebook_grades_without_a_course_grade_record_are_graded(course):
+    """Is a submission graded into the gradebook by nbgrader itself (stock autograde, the formgrader), with
+    no course-grade record, exported as graded with its score rather than as "no submission"?"""
+    from autograder.export import GRADED_BY_NBGRADER
+
+    rows = {r["student_id"]: r for r in csv.DictReader(io.StringIO(export(course, to="-")))}
+    assert (rows["4022"]["status"], rows["4022"]["reason"], rows["4022"]["score"]) == (
+        "graded", GRADED_BY_NBGRADER, "5.0"), rows["4022"]

@@ -39,10 +39,17 @@ def in_ci():
     return os.environ.get("CI", "").strip().lower() in ("true", "1", "yes")
 
 
+def no_skips():
+    """Under CI (CI=true) or `make test` (COURSE_NO_SKIPS=1) every browser test must run."""
+    return in_ci() or os.environ.get("COURSE_NO_SKIPS") == "1"
+
+
 def missing(what):
-    """Fail (in CI) or skip (elsewhere) because a browser-suite prerequisite is not installed."""
-    if in_ci():
-        pytest.fail(what, pytrace=False)
+    """Fail (CI, COURSE_NO_SKIPS=1) or skip (elsewhere) because a browser-suite prerequisite is missing."""
+    if no_skips():
+        pytest.fail(f"{what}. Under CI or `make test` (COURSE_NO_SKIPS=1) a browser test that cannot start "
+                    "fails instead of skipping: `make setup`, run as root, installs what is missing (see .ci/run "
+                    "for the system packages)", pytrace=False)
     pytest.skip(what)
 
 
@@ -61,16 +68,20 @@ class JupyterLab:
     def url(self, path):
         return f"{self.base}/{path.lstrip('/')}"
 
-    def api(self, path, method="GET"):
+    def api(self, path, method="GET", timeout=10):
         request = urllib.request.Request(self.url(path), method=method,
                                          headers={"Authorization": f"token {self.token}"})
-        with urllib.request.urlopen(request, timeout=10) as response:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
             body = response.read()
         return json.loads(body) if body else None
 
     def log_tail(self, lines=40):
         text = self.log.read_text(errors="replace") if self.log.exists() else ""
         return "\n".join(text.splitlines()[-lines:])
+
+    def page_url(self, path):
+        """``path`` on the server with the token in the query, for the browser."""
+        return f"{self.url(path)}{'&' if '?' in path else '?'}token={self.token}"
 
     def wait_until_ready(self, timeout=SERVER_START_TIMEOUT):
         deadline = time.monotonic() + timeout
@@ -118,15 +129,12 @@ def write_lab_settings(folder):
         path.write_text(json.dumps(values))
 
 
-@pytest.fixture(scope="session")
-def jupyterlab(tmp_path_factory):
-    """A JupyterLab server on a free loopback port, serving a scratch folder; stopped at the end."""
-    scratch = tmp_path_factory.mktemp("jupyterlab")
-    root, settings = scratch / "notebooks", scratch / "settings"
-    root.mkdir()
+def server_environment(scratch):
+    """The environment of a test server: Jupyter's config, runtime and settings in ``scratch``."""
+    settings = scratch / "settings"
     write_lab_settings(settings)
     for folder in ("config", "runtime", "workspaces"):
-        (scratch / folder).mkdir()
+        (scratch / folder).mkdir(exist_ok=True)
     env = dict(os.environ,
                COURSE_QUICK="1",  # heavy cells run their quick variant; widgets are still shown
                JUPYTER_CONFIG_DIR=str(scratch / "config"),  # no personal ~/.jupyter settings
@@ -135,20 +143,46 @@ def jupyterlab(tmp_path_factory):
                JUPYTERLAB_WORKSPACES_DIR=str(scratch / "workspaces"))
     for name in ("NBGRADER_EXECUTION", "MPLBACKEND"):  # widgets shown; the kernel's inline backend
         env.pop(name, None)
+    return env
+
+
+def server_options(port, token):
+    """JupyterLab's options for a test server: loopback, a token, no terminals, no network."""
+    return ["--no-browser", "--allow-root", f"--ServerApp.ip={LOOPBACK}", f"--ServerApp.port={port}",
+            "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
+            "--ServerApp.terminals_enabled=False", "--LabApp.news_url=None",
+            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+            "--LabApp.extension_manager=readonly"]
+
+
+def start_server(command, root, scratch, env, cwd=None):
+    """Start ``command(port, token)`` (a JupyterLab command line) serving ``root``; wait until it answers."""
     port, token = free_port(), secrets.token_urlsafe(24)
     log = scratch / "jupyterlab.log"
-    command = [sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root",
-               f"--ServerApp.ip={LOOPBACK}", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
-               f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
-               "--ServerApp.terminals_enabled=False", "--LabApp.news_url=None",
-               "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-               "--LabApp.extension_manager=readonly"]
     with open(log, "wb") as out:
-        process = subprocess.Popen(command, cwd=root, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                   stdin=subprocess.DEVNULL, start_new_session=True)
+        process = subprocess.Popen(command(port, token), cwd=cwd or root, env=env, stdout=out,
+                                   stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
     server = JupyterLab(f"http://{LOOPBACK}:{port}", token, root, log, process)
     try:
         server.wait_until_ready()
+    except BaseException:
+        server.stop()
+        raise
+    return server
+
+
+@pytest.fixture(scope="session")
+def jupyterlab(tmp_path_factory):
+    """A JupyterLab server on a free loopback port, serving a scratch folder; stopped at the end."""
+    scratch = tmp_path_factory.mktemp("jupyterlab")
+    root = scratch / "notebooks"
+    root.mkdir()
+
+    def command(port, token):
+        return [sys.executable, "-m", "jupyterlab", *server_options(port, token), f"--ServerApp.root_dir={root}"]
+
+    server = start_server(command, root, scratch, server_environment(scratch))
+    try:
         yield server
     finally:
         server.stop()
