@@ -725,6 +725,67 @@ CHECKS.update({
 })
 
 
+# --- lesson 13: recurrent layers and text in Keras (course.keras_rnn) --------------------------------------
+
+def check_recurrent_weights_to_keras(s):
+    from course.keras_rnn import recurrent_weights_to_keras
+    for cell, G in (("rnn", 1), ("lstm", 4), ("gru", 3)):
+        g = rng(180 + G)
+        Wx, Wh, b = g.normal(size=(3, G * 5)), g.normal(size=(5, G * 5)), g.normal(size=G * 5)
+        got, expected = s["recurrent_weights_to_keras"](cell, Wx, Wh, b), recurrent_weights_to_keras(cell, Wx, Wh, b)
+        assert len(got) == len(expected) == 3
+        for a, r in zip(got, expected):
+            close(a, r, rtol=0, atol=0)
+    for function in (s["recurrent_weights_to_keras"], recurrent_weights_to_keras):
+        with pytest.raises(ValueError):
+            function("lstm", Wx, Wh, b)                      # GRU-sized weights for an LSTM
+
+
+def check_keras_weights_to_recurrent(s):
+    from course.keras_rnn import keras_weights_to_recurrent
+    for cell, G in (("rnn", 1), ("lstm", 4), ("gru", 3)):
+        g = rng(190 + G)
+        bias = g.normal(size=(2, 15)) if cell == "gru" else g.normal(size=G * 5)
+        if cell == "gru":
+            bias[1, 10:] = 0
+        weights = [g.normal(size=(3, G * 5)), g.normal(size=(5, G * 5)), bias]
+        for a, r in zip(s["keras_weights_to_recurrent"](cell, weights), keras_weights_to_recurrent(cell, weights)):
+            close(a, r)
+    weights[2][1, 12] = 1.0                                   # a recurrent candidate bias: neither can copy it
+    for function in (s["keras_weights_to_recurrent"], keras_weights_to_recurrent):
+        with pytest.raises(ValueError):
+            function("gru", weights)
+
+
+def check_pad_and_truncate(s):
+    from course.keras_rnn import pad_and_truncate
+    seqs = [list(rng(200 + n).integers(1, 50, size=n)) for n in (0, 1, 4, 9, 15)]
+    for maxlen in (1, 6, 20):
+        for padding in ("pre", "post"):
+            for truncating in ("pre", "post"):
+                got = s["pad_and_truncate"](seqs, maxlen, padding=padding, truncating=truncating, value=-1)
+                expected = pad_and_truncate(seqs, maxlen, padding=padding, truncating=truncating, value=-1)
+                assert got.dtype == expected.dtype == np.int32
+                close(got, expected, rtol=0, atol=0)
+
+
+def check_conv1d_text_classifier(s):
+    from course.keras_rnn import conv1d_text_classifier
+    X = rng(210).integers(0, 300, size=(3, 40)).astype(np.int32)
+    for args in ((300, 40), (300, 40, 8, 5, 3, 4)):
+        model, reference = s["conv1d_text_classifier"](*args), conv1d_text_classifier(*args)
+        assert [layer.name for layer in model.layers] == [layer.name for layer in reference.layers]
+        assert model.count_params() == reference.count_params()
+        reference.set_weights(model.get_weights())            # the same weights: the same function of a text
+        close(model.predict(X, verbose=0), reference.predict(X, verbose=0), rtol=1e-6, atol=1e-6)
+
+
+CHECKS.update({("13_keras_rnn", name): check for name, check in (
+    ("recurrent_weights_to_keras", check_recurrent_weights_to_keras),
+    ("keras_weights_to_recurrent", check_keras_weights_to_recurrent),
+    ("pad_and_truncate", check_pad_and_truncate), ("conv1d_text_classifier", check_conv1d_text_classifier))})
+
+
 # --- lesson 14: networks at one budget, the tasks' inputs, metrics by hand (course.lab, course.tasks) ------
 
 def check_count_dense_params(s):

@@ -1,7 +1,7 @@
 """Which graded notebook function each piece of ``course.nn`` is the reference of.
 
-(Lessons 11 and 12 rebuild the models in Keras: their references live in ``course.keras_mlp`` and
-``course.keras_cnn``.)
+(Lessons 11, 12 and 13 rebuild the models in Keras: their references live in ``course.keras_mlp``,
+``course.keras_cnn`` and ``course.keras_rnn``.)
 
 ``REFERENCES[lesson][graded_function]`` is the dotted name of the library function that computes the
 same thing, or None for an exercise that stays in its lesson only. Two users:
@@ -130,6 +130,12 @@ REFERENCES = {
         "activation_model": "course.keras_cnn.activation_model",
         "permute_pixels": "course.keras_cnn.permute_pixels",
     },
+    "13_keras_rnn": {       # lesson 13's references live in course.keras_rnn
+        "recurrent_weights_to_keras": "course.keras_rnn.recurrent_weights_to_keras",
+        "keras_weights_to_recurrent": "course.keras_rnn.keras_weights_to_recurrent",
+        "pad_and_truncate": "course.keras_rnn.pad_and_truncate",
+        "conv1d_text_classifier": "course.keras_rnn.conv1d_text_classifier",
+    },
     "14_which_network": {   # lesson 14's references live in course.lab (networks, metrics) and course.tasks
         "count_dense_params": "course.lab.models.dense_params",
         "count_conv_params": "course.lab.models.conv_params",
@@ -142,12 +148,34 @@ REFERENCES = {
     },
 }
 
+# Library functions that carry a graded function's name and do its job, but without an agreement check
+# (their outputs are not compared with the solution's: e.g. the digit reader's segmentation, tuned for
+# pages rather than the exercise's spec). They are withheld like references while their lesson is
+# graded, and left out of a student bundle like them (autograder/bundle.py).
+SAME_NAME = {
+    "04_one_hot_and_forward": {   # a preset over two_layer_net, under the exercise's own name
+        "two_layer_forward": "course.twolayer.two_layer_forward",
+    },
+    "08_deep_networks": {
+        "segment_digits": "course.digitreader.segment_digits",
+        "to_mnist_frame": "course.digitreader.to_mnist_frame",
+    },
+}
+
+
+def answers(lesson):
+    """{graded function: dotted library function} of everything that answers one of ``lesson``'s
+    exercises: its references and its SAME_NAME functions."""
+    if lesson not in REFERENCES:
+        raise KeyError(f"unknown lesson {lesson!r}; known: {', '.join(REFERENCES)}")
+    found = {graded: ref for graded, ref in REFERENCES[lesson].items() if ref}
+    return {**found, **SAME_NAME.get(lesson, {})}
+
 
 def withheld(lesson):
     """The library names a submission for ``lesson`` must not reach while it is graded.
 
-    Returns a sorted list of dotted names: every reference of that lesson's graded functions.
+    Returns a sorted list of dotted names: every reference of that lesson's graded functions, and its
+    SAME_NAME functions.
     """
-    if lesson not in REFERENCES:
-        raise KeyError(f"unknown lesson {lesson!r}; known: {', '.join(REFERENCES)}")
-    return sorted({ref for ref in REFERENCES[lesson].values() if ref})
+    return sorted(set(answers(lesson).values()))

@@ -33,7 +33,7 @@ import pytest
 
 from autograder.lessons import ROOT, lesson_ids, lesson_path, read_notebook, solution_path
 
-from .lab_page import MAIN_WIDGET_TAG, NotebookPage, StepError, route_loopback_only, summary
+from .lab_page import MAIN_WIDGET_ATTR, MAIN_WIDGET_TAG, NotebookPage, StepError, route_loopback_only, summary
 
 pytestmark = [pytest.mark.browser, pytest.mark.notebooks, pytest.mark.xdist_group("browser")]
 
@@ -215,9 +215,40 @@ def lab_trains_one_epoch(result, nb):
         raise StepError("the lab trained, but its curves (.course-lab-curves) show no plot")
 
 
+def pooling_widget_redraws(result, nb):
+    """Lesson 13: the second widget, what a trained Conv1D's max pooling picked in one test text, redraws
+    when its "test text" slider moves, without an error (a screenshot in build/screenshots/)."""
+    cells = read_notebook(lesson_path(result.lesson)).cells
+    index = next((i for i, c in enumerate(cells) if 'slider("test text"' in c.source), None)
+    if index is None:
+        raise StepError('no cell displays a slider("test text", ...): the pooling widget is gone')
+    # The main widget's step is over: mark this panel instead, so that the page's helpers drive it.
+    nb.page.evaluate(f"() => document.querySelectorAll('[{MAIN_WIDGET_ATTR}]')"
+                     f".forEach(el => el.removeAttribute('{MAIN_WIDGET_ATTR}'))")
+    if nb.mark_main_widget(index) != index:
+        raise StepError(f"cell {index + 1} (the pooling widget) shows no widget")
+    nb.main_widget.scroll_into_view_if_needed()
+    before = nb.snapshot()
+    control = nb.move_first_control()
+    try:
+        after = nb.wait_for_change(before, INTERACT_TIMEOUT)
+    except Exception:  # noqa: BLE001 - reported below as "nothing changed"
+        after = nb.snapshot()
+    nb.main_widget.screenshot(path=str(SCREENSHOTS / f"{result.lesson}-pooling.png"))
+    errors = list(dict.fromkeys(summary(text) for text in nb.main_widget_errors()))
+    result.steps["pooling widget redraws"] = {"cell": index + 1, "control": control, "changed": after != before}
+    if errors:
+        raise StepError(f"the pooling widget (cell {index + 1}) shows a traceback after the {control}:\n"
+                        + "\n\n".join(errors))
+    if after == before:
+        raise StepError(f"the pooling widget (cell {index + 1}) shows the same image and text after the {control} "
+                        f"(waited {INTERACT_TIMEOUT} s)")
+
+
 # A lesson's own browser steps, run after the main widget (and before the error check, so that a traceback
 # they cause is reported too): lesson id -> {step name: step(result, notebook_page)}.
-LESSON_STEPS = {"14_which_network": {"lab trains one epoch": lab_trains_one_epoch}}
+LESSON_STEPS = {"13_keras_rnn": {"pooling widget redraws": pooling_widget_redraws},
+                "14_which_network": {"lab trains one epoch": lab_trains_one_epoch}}
 LAB_TIMEOUT = 180        # the lab trains four small networks for one epoch
 
 
@@ -326,7 +357,7 @@ def test_main_widget_redraws_when_its_control_moves(seen):
 
 
 def test_lesson_specific_steps_pass(seen):
-    """Do the lesson's own browser steps pass (LESSON_STEPS: lesson 14's lab trains one epoch and draws its curves)?
+    """Do the lesson's own browser steps pass (LESSON_STEPS: lesson 13's pooling widget, lesson 14's lab)?
 
     A lesson without such steps has nothing more to check here.
     """
