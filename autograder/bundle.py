@@ -127,12 +127,19 @@ NEEDS = {
 
 # Library functions named like a graded function that REFERENCES does not list (it lists only the references
 # the agreement tests compare): each is either an answer too, left out like the references, or not one.
-SAME_NAME_ANSWERS = {
-    "course.digitreader.segment_digits": [("08_deep_networks", "segment_digits")],
-    "course.digitreader.to_mnist_frame": [("08_deep_networks", "to_mnist_frame")],
-    # a preset over two_layer_net, but under the exercise's own name: it goes with it
-    "course.twolayer.two_layer_forward": [("04_one_hot_and_forward", "two_layer_forward")],
-}
+def _same_name_answers():
+    from course.nn.references import SAME_NAME
+
+    found = {}
+    for lesson, table in SAME_NAME.items():
+        for graded, dotted in table.items():
+            found.setdefault(dotted, []).append((lesson, graded))
+    return found
+
+
+# library functions named after a graded function, doing its job, without an agreement check
+# (course/nn/references.py's SAME_NAME: withheld while their lesson is graded, too)
+SAME_NAME_ANSWERS = _same_name_answers()
 SAME_NAME_NOT_ANSWERS = {
     "course.keras_mlp.he_normal": "a Keras initializer object, not lesson 03's NumPy initializer",
     "course.lab.training.train": "lesson 14's Keras training loop over a task, not lesson 07's NumPy `train`",

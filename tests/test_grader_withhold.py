@@ -47,6 +47,11 @@ IMPORT_08 = {
     "dropout_backward": "from course.nn.dropout import dropout_backward",
     "l2_penalty": "from course.nn.losses import l2_penalty",
 }
+# the digit reader's two exercises, answered by the library's same-name functions (references.SAME_NAME)
+DIGITS_08 = {
+    "segment_digits": "from course.digitreader import segment_digits",
+    "to_mnist_frame": "from course.digitreader import to_mnist_frame",
+}
 
 
 def solution(lesson):
@@ -94,7 +99,8 @@ def lesson07(tmp_path_factory):
 def lesson08(tmp_path_factory):
     lesson = "08_deep_networks"
     return grade(tmp_path_factory.mktemp("withhold-08"), lesson,
-                 {"honest": solution(lesson), "importer": replaced(lesson, IMPORT_08)})
+                 {"honest": solution(lesson), "importer": replaced(lesson, IMPORT_08),
+                  "digits": replaced(lesson, DIGITS_08)})
 
 
 def test_the_solution_keeps_every_point_while_answers_are_withheld(lesson07, lesson08):
@@ -124,6 +130,18 @@ def test_importing_the_answers_of_lesson_08_scores_zero_on_their_cells(lesson08)
     assert sum(grades["importer"].values()) < sum(grades["honest"].values()) / 4
     assert results["importer"].status == st.WITHHELD
     assert "course.nn.dropout.dropout_forward" in results["importer"].reason
+
+
+def test_the_digit_readers_same_name_library_functions_are_withheld(lesson08):
+    """Before: `from course.digitreader import segment_digits, to_mnist_frame` kept 22/22. Now the two
+    cells testing them score 0, the rest of lesson 08 keeps its points."""
+    grades, results = lesson08
+    assert grades["digits"]["segment_digits_boxes"] == grades["digits"]["to_mnist_frame_properties"] == 0
+    others = {gid: score for gid, score in grades["digits"].items()
+              if gid not in {"segment_digits_boxes", "to_mnist_frame_properties"}}
+    assert others == {gid: grades["honest"][gid] for gid in others}, others
+    assert results["digits"].status == st.WITHHELD
+    assert "course.digitreader.segment_digits" in results["digits"].reason
 
 
 def test_the_answer_behind_exec_or_a_borrowed_cell_name_is_refused(lesson07):
