@@ -5,11 +5,16 @@ Usage (from the project root)::
     make bench                       # full mode: every model, its default number of epochs
     make bench QUICK=1               # a smoke test: a few batches per model (the test suite runs it)
     .venv/bin/python benchmarks/bench.py --models two_layer,lstm --epochs 5 --threads 1
+    make bench BENCH_THREADS=2                 # NumPy with two BLAS threads (Keras at equal threads: 2)
+    make bench BENCH_BLAS=auto                 # OpenBLAS's own kernels for this CPU, whatever OPENBLAS_CORETYPE says
 
 For each model (the two-layer MLP of lesson 07, the deep MLP of lesson 08, LeNet-5 of lesson 09 and
-the LSTM of lesson 10), one ``*_vs_keras.py`` benchmark trains the NumPy version and Keras as installed
-and with ``TF_ENABLE_ONEDNN_OPTS=1``, alternating epoch by epoch (``benchmarks/interleaved.py``). The
-models run one after the other; within a model every side sees the same machine load.
+the LSTM of lesson 10), one ``*_vs_keras.py`` benchmark trains the NumPy version and three Keras
+variants, alternating epoch by epoch (``benchmarks/interleaved.py``): Keras as installed with
+TensorFlow's default threads (one per core), with ``TF_ENABLE_ONEDNN_OPTS=1`` (default threads), and
+as installed at **equal threads**, with as many TensorFlow threads (intra-op and inter-op) as NumPy
+has BLAS threads (``installed:1`` by default). The models run one after the other; within a model
+every side sees the same machine load.
 
 The table gives, per model and side: the first epoch apart, min and median seconds of the other epochs,
 the NumPy/Keras ratio of the medians, test accuracy, the threads in use, the load average during that
@@ -19,8 +24,12 @@ BLAS threads. An epoch near its floor has little left to gain; far above it, the
 (memory traffic, Python, small products).
 
 Read the ratios, not the seconds: on a shared machine absolute times move with the load, while the
-two sides of one interleaved run move together. Written to ``build/bench/``: ``bench.csv``,
-``bench.md`` and ``ratios.png`` (a bar chart of the ratios).
+two sides of one interleaved run move together. Under a heavy load (more runnable threads than
+cores) the wall-clock ratio also counts the scheduler's shares: a side with two threads gets about
+twice the CPU of a side with one, so the equal-threads row is then the fair one. The **CPU seconds**
+per epoch (each process's CPU time during its training steps, all its threads; median, first epoch
+left out) and their ratio are the work each side does, which the load moves much less. Written to
+``build/bench/``: ``bench.csv``, ``bench.md`` and ``ratios.png`` (a bar chart of the ratios).
 """
 
 from __future__ import annotations
@@ -47,7 +56,8 @@ BENCHMARKS = {   # model -> (the benchmark, its script, its docstring, its own o
     "lenet5": (lenet5_vs_keras.LENET5, lenet5_vs_keras, []),
     "lstm": (lstm_vs_keras.LSTM, lstm_vs_keras, []),
 }
-COLUMNS = ["model", "side", "epochs", "first", "min", "median", "ratio", "test_acc", "floor", "load", "threads"]
+COLUMNS = ["model", "side", "epochs", "first", "min", "median", "ratio", "cpu", "cpu_ratio", "test_acc", "floor",
+           "load", "threads"]
 OUT = ROOT / "build" / "bench"
 
 
@@ -86,8 +96,8 @@ def table_rows(model, report, rate):
     if report.get("flops_per_sample"):
         floor = 3 * report["flops_per_sample"] * report["num_train"] / rate
     load = float(np.mean(report["loads"]))
-    return [{"model": model, **{k: row[k] for k in ("side", "epochs", "first", "min", "median", "ratio",
-                                                     "test_acc", "threads")},
+    return [{"model": model, **{k: row.get(k) for k in ("side", "epochs", "first", "min", "median", "ratio",
+                                                         "cpu", "cpu_ratio", "test_acc", "threads")},
              "floor": floor, "load": load} for row in report["rows"]]
 
 
@@ -96,7 +106,7 @@ def _cell(value, column):
         return ""
     if column == "test_acc":
         return f"{value:.2%}"
-    if column == "ratio":
+    if column in ("ratio", "cpu_ratio"):
         return f"{value:.2f}"
     if isinstance(value, float):
         return f"{value:.3g}" if column == "floor" else f"{value:.2f}"
@@ -111,6 +121,7 @@ def write_outputs(rows, header, out):
         writer.writeheader()
         writer.writerows(rows)
     titles = {"first": "first epoch s", "min": "min s", "median": "median s", "ratio": "NumPy/Keras",
+              "cpu": "median CPU s", "cpu_ratio": "CPU NumPy/Keras",
               "test_acc": "test acc", "floor": "floor s", "load": "load avg"}
     lines = [header, "", "| " + " | ".join(titles.get(c, c) for c in COLUMNS) + " |",
              "|" + "---|" * len(COLUMNS)]
@@ -148,12 +159,19 @@ def parse_args(argv=None):
     parser.add_argument("--models", default=",".join(BENCHMARKS),
                         help=f"comma-separated models: {', '.join(BENCHMARKS)} (default: all)")
     parser.add_argument("--epochs", type=int, default=None, help="epochs per model (default: each benchmark's own)")
-    parser.add_argument("--keras", default="installed,onednn", help="Keras variants (default installed,onednn)")
+    parser.add_argument("--keras", default=os.environ.get("BENCH_KERAS"),
+                        help="Keras variants, e.g. installed,onednn,installed:1 (default: installed, onednn and "
+                             "installed at NumPy's thread count, or $BENCH_KERAS)")
     parser.add_argument("--threads", type=int, default=int(os.environ.get("BENCH_THREADS", 1)),
                         help="BLAS threads of the NumPy side (default 1, or $BENCH_THREADS)")
+    parser.add_argument("--blas-coretype", default=os.environ.get("BENCH_BLAS") or None,
+                        help="OpenBLAS kernels of the NumPy side (Haswell, SkylakeX, auto: OpenBLAS's choice); "
+                             "default: OPENBLAS_CORETYPE as the environment has it (or $BENCH_BLAS)")
     parser.add_argument("--quick", action="store_true", help="a smoke test: a few batches per model")
     parser.add_argument("--out", type=Path, default=OUT, help=f"where the table goes (default {OUT})")
     args = parser.parse_args(argv)
+    if args.keras is None:
+        args.keras = f"installed,onednn,installed:{args.threads}"
     args.model_list = [m for m in args.models.split(",") if m]
     unknown = sorted(set(args.model_list) - set(BENCHMARKS))
     if unknown or not args.model_list:
@@ -162,7 +180,9 @@ def parse_args(argv=None):
 
 
 def main(argv=None):
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = parse_args(argv)
+    interleaved.use_blas_kernels(args.blas_coretype, __file__, argv)
     from threadpoolctl import threadpool_limits
     threadpool_limits(limits=args.threads, user_api="blas")
     rate = sgemm_rate()
@@ -174,7 +194,8 @@ def main(argv=None):
     mode = "quick mode (a few batches: the figures mean nothing)" if args.quick else "full mode"
     threads = f"{args.threads} BLAS thread{'s' if args.threads != 1 else ''}"
     header = (f"NumPy against Keras, {mode}; {os.cpu_count()} CPUs, load average {start_load:.2f} at the start; "
-              f"sgemm {rate / 1e9:.1f} GFLOP/s with {threads} (the floor's rate).")
+              f"sgemm {rate / 1e9:.1f} GFLOP/s with {threads} (the floor's rate); NumPy: "
+              f"{interleaved.blas_settings()}; Keras variants: {args.keras}.")
     write_outputs(rows, header, args.out)
     print("\n" + (args.out / "bench.md").read_text())
     print(f"written: {args.out / 'bench.csv'}, {args.out / 'bench.md'}, {args.out / 'ratios.png'}")

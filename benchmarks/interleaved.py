@@ -27,7 +27,15 @@ epoch). The test accuracy is measured once at the end, on the 10,000 test images
 
 **Threads.** NumPy runs with one BLAS thread (``--threads``): for these small matrices, and on a
 shared machine, more threads wait for each other more than they compute. TensorFlow keeps its own
-defaults (intra-op and inter-op parallelism 0: one thread per core); the table prints both settings.
+defaults (intra-op and inter-op parallelism 0: one thread per core) unless a variant names a thread
+count: ``installed:1`` is Keras as installed with intra-op and inter-op parallelism 1, the same
+number of threads as NumPy's one BLAS thread (``installed:2`` with ``--threads 2``). That is the
+comparison at equal threads; the default one gives TensorFlow every core, and on a loaded machine
+two threads also get twice the scheduler's share. The table prints the settings of every side,
+NumPy's BLAS with its kernel type: ``OPENBLAS_CORETYPE``, when the environment sets it, decides
+whether OpenBLAS uses its AVX2 ("Haswell") or its AVX-512 ("SkylakeX") kernels, and
+``--blas-coretype`` sets it for one run (``auto``: OpenBLAS's own choice for the CPU). TensorFlow's
+oneDNN picks AVX-512 by itself where the CPU has it.
 """
 
 from __future__ import annotations
@@ -131,6 +139,10 @@ def keras_worker(bench, args):
     keras = load_keras()
     import tensorflow as tf
 
+    if args.worker_threads:        # before TensorFlow runs its first operation
+        tf.config.threading.set_intra_op_parallelism_threads(args.worker_threads)
+        tf.config.threading.set_inter_op_parallelism_threads(args.worker_threads)
+
     try:   # private, but the only way to ask TensorFlow whether oneDNN is on
         from tensorflow.python.util import _pywrap_util_port
         onednn = bool(_pywrap_util_port.IsMklEnabled())
@@ -158,10 +170,11 @@ def keras_worker(bench, args):
             send({"ready": True, **info} if epoch == 0 else {"waiting": epoch})
             if sys.stdin.readline().strip() != "go":
                 raise SystemExit(0)
-            self.start = time.perf_counter()
+            self.start, self.cpu_start = time.perf_counter(), time.process_time()
 
         def on_epoch_end(self, epoch, logs=None):
-            send({"seconds": time.perf_counter() - self.start, "loss": float(logs["loss"])})
+            send({"seconds": time.perf_counter() - self.start, "cpu_seconds": time.process_time() - self.cpu_start,
+                  "loss": float(logs["loss"])})
 
     rate = schedule(args.epochs)
     model.fit(X_train, split.y_train, batch_size=args.batch_size, epochs=args.epochs, shuffle=True, verbose=0,
@@ -170,21 +183,35 @@ def keras_worker(bench, args):
     return 0
 
 
+def split_variant(variant):
+    """``"installed:1"`` -> ("installed", 1): a variant's name and its TensorFlow threads (0: TF's default)."""
+    name, _, threads = variant.partition(":")
+    if name not in VARIANTS or (threads and not (threads.isdigit() and int(threads) > 0)):
+        raise ValueError(f"unknown Keras variant {variant!r}: a name ({', '.join(VARIANTS)}), optionally "
+                         "followed by :N for N TensorFlow threads (intra-op and inter-op), e.g. installed:1")
+    return name, int(threads or 0)
+
+
 class Worker:
     """A Keras variant in a subprocess: ``wait_ready()``, then ``epoch()`` once per epoch, then ``finish()``.
 
     The subprocess is ``script --worker --weights FILE`` with the options the benchmark was given.
     """
 
-    def __init__(self, name, script, argv, weights):
-        self.name, (self.description, flag) = name, VARIANTS[name]
+    def __init__(self, variant, script, argv, weights):
+        self.name = variant
+        base, threads = split_variant(variant)
+        self.description, flag = VARIANTS[base]
+        if threads:
+            self.description += f", {threads} thread{'s' if threads != 1 else ''}"
         env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
         if flag is not None:
             env["TF_ENABLE_ONEDNN_OPTS"] = flag
-        command = [sys.executable, str(script), *argv, "--worker", "--weights", str(weights)]
+        command = [sys.executable, str(script), *argv, "--worker", "--weights", str(weights),
+                   "--worker-threads", str(threads)]
         self.process = subprocess.Popen(command, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                         text=True, cwd=str(ROOT))
-        self.info, self.seconds, self.losses, self.test_acc = {}, [], [], None
+        self.info, self.seconds, self.cpu_seconds, self.losses, self.test_acc = {}, [], [], [], None
 
     def receive(self):
         for line in self.process.stdout:
@@ -203,6 +230,7 @@ class Worker:
         self.process.stdin.flush()
         result = self.receive()
         self.seconds.append(result["seconds"])
+        self.cpu_seconds.append(result["cpu_seconds"])
         self.losses.append(result["loss"])
 
     def finish(self):
@@ -219,11 +247,18 @@ class Worker:
 # --- the report ------------------------------------------------------------------------------------
 
 def blas_settings():
-    """The BLAS libraries NumPy uses and their thread counts (threadpoolctl)."""
+    """The BLAS libraries NumPy uses, their thread counts and kernel types (threadpoolctl)."""
     from threadpoolctl import threadpool_info
-    return ", ".join(f"{i['internal_api']} {i.get('version') or ''} {i['num_threads']} thread"
-                     f"{'s' if i['num_threads'] != 1 else ''}".replace("  ", " ")
-                     for i in threadpool_info() if i["user_api"] == "blas") or "no BLAS found"
+
+    def describe(i):
+        text = f"{i['internal_api']} {i.get('version') or ''} {i['num_threads']} thread" \
+               f"{'s' if i['num_threads'] != 1 else ''}".replace("  ", " ")
+        if i.get("architecture"):
+            text += f", {i['architecture']} kernels"
+            if i["internal_api"] == "openblas" and os.environ.get("OPENBLAS_CORETYPE"):
+                text += f" (OPENBLAS_CORETYPE={os.environ['OPENBLAS_CORETYPE']})"
+        return text
+    return "; ".join(describe(i) for i in threadpool_info() if i["user_api"] == "blas") or "no BLAS found"
 
 
 def keras_settings(info):
@@ -241,25 +276,32 @@ def epoch_figures(seconds):
             "median": float(np.median(rest))}
 
 
-def summary_rows(numpy_side, numpy_seconds, numpy_acc, workers, blas):
+def summary_rows(numpy_side, numpy_seconds, numpy_acc, workers, blas, numpy_cpu=None):
     """One row per side: name, epochs, first epoch, min and median s/epoch of the others, test accuracy,
-    NumPy/Keras ratio of the medians, threads."""
+    NumPy/Keras ratio of the medians, threads; and the median CPU seconds per epoch (the process's, all
+    its threads; the first epoch left out) with the NumPy/Keras ratio of those."""
     numpy = epoch_figures(numpy_seconds)
-    rows = [{"side": numpy_side, **numpy, "test_acc": numpy_acc, "ratio": None, "threads": blas}]
+    numpy_cpu_median = float(np.median(numpy_cpu[1:])) if numpy_cpu else None
+    rows = [{"side": numpy_side, **numpy, "test_acc": numpy_acc, "ratio": None, "threads": blas,
+             "cpu": numpy_cpu_median, "cpu_ratio": None}]
     for w in workers:
         keras = epoch_figures(w.seconds)
+        cpu = float(np.median(w.cpu_seconds[1:])) if w.cpu_seconds else None
         rows.append({"side": w.description, **keras, "test_acc": w.test_acc,
-                     "ratio": numpy["median"] / keras["median"], "threads": keras_settings(w.info)})
+                     "ratio": numpy["median"] / keras["median"], "threads": keras_settings(w.info), "cpu": cpu,
+                     "cpu_ratio": numpy_cpu_median / cpu if numpy_cpu_median and cpu else None})
     return rows
 
 
 def print_table(rows):
     print(f"\n{'':38s} {'epochs':>6s} {'first s':>8s} {'min s':>7s} {'median s':>9s} {'test acc':>9s} "
-          f"{'NumPy/this':>11s}  threads")
+          f"{'NumPy/this':>11s} {'CPU s':>7s} {'CPU NumPy/this':>15s}  threads")
     for r in rows:
         ratio = "" if r["ratio"] is None else f"{r['ratio']:.2f}"
+        cpu = "" if r.get("cpu") is None else f"{r['cpu']:.2f}"
+        cpu_ratio = "" if r.get("cpu_ratio") is None else f"{r['cpu_ratio']:.2f}"
         print(f"{r['side']:38s} {r['epochs']:6d} {r['first']:8.2f} {r['min']:7.2f} {r['median']:9.2f} "
-              f"{r['test_acc']:9.2%} {ratio:>11s}  {r['threads']}")
+              f"{r['test_acc']:9.2%} {ratio:>11s} {cpu:>7s} {cpu_ratio:>15s}  {r['threads']}")
 
 
 # --- the command line and the run -----------------------------------------------------------------
@@ -271,8 +313,12 @@ def parse_args(bench, doc, argv):
                         help=f"epochs on each side (default {bench.default_epochs}; at least 3)")
     parser.add_argument("--batch-size", type=int, default=128, help="samples per step (128)")
     parser.add_argument("--keras", default="installed,onednn",
-                        help=f"comma-separated Keras variants: {', '.join(VARIANTS)} (default installed,onednn)")
+                        help=f"comma-separated Keras variants: {', '.join(VARIANTS)}, each optionally with :N, "
+                             "N TensorFlow threads, e.g. installed:1 (default installed,onednn)")
     parser.add_argument("--threads", type=int, default=1, help="BLAS threads of the NumPy side (1)")
+    parser.add_argument("--blas-coretype", default=None,
+                        help="OpenBLAS kernels of the NumPy side: a core type (Haswell: AVX2, SkylakeX: AVX-512) "
+                             "or auto (OpenBLAS detects the CPU); default: OPENBLAS_CORETYPE as the environment has it")
     parser.add_argument("--seed", type=int, default=0, help="seed of the weights and the batch order")
     parser.add_argument("--quick", action="store_true",
                         help=f"a smoke test: {QUICK['epochs']} epochs of {QUICK['batches']} batches")
@@ -280,18 +326,36 @@ def parse_args(bench, doc, argv):
     parser.add_argument("--progress", action="store_true", help="a progress bar for the NumPy side")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--weights", type=Path, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--worker-threads", type=int, default=0, help=argparse.SUPPRESS)
     bench.add_arguments(parser)
     args = parser.parse_args(argv)
     if args.quick:
         args.epochs = QUICK["epochs"]
     variants = [v for v in args.keras.split(",") if v]
-    unknown = sorted(set(variants) - set(VARIANTS))
-    if unknown or not variants:
-        parser.error(f"unknown Keras variant(s) {unknown}; choose from {', '.join(VARIANTS)}")
+    for variant in variants:
+        try:
+            split_variant(variant)
+        except ValueError as error:
+            parser.error(str(error))
+    if not variants:
+        parser.error(f"no Keras variant; choose from {', '.join(VARIANTS)}")
     if args.epochs < 3 and not args.worker:
         parser.error("--epochs must be at least 3 (the first epoch is reported apart, min and median of the rest)")
     args.variants = variants
     return args
+
+
+def use_blas_kernels(coretype, script, argv):
+    """Run ``script argv`` again with ``OPENBLAS_CORETYPE=coretype`` ("auto": unset, OpenBLAS's own choice)
+    unless the environment already says so: OpenBLAS reads the variable once, when NumPy is imported."""
+    current = os.environ.get("OPENBLAS_CORETYPE")
+    if coretype is None or current == (None if coretype == "auto" else coretype):
+        return
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_CORETYPE"}
+    if coretype != "auto":
+        env["OPENBLAS_CORETYPE"] = coretype
+    sys.stdout.flush()
+    os.execve(sys.executable, [sys.executable, str(script), *argv], env)
 
 
 def main(bench, script, doc, argv=None):
@@ -300,6 +364,7 @@ def main(bench, script, doc, argv=None):
     args = parse_args(bench, doc, argv)
     if args.worker:
         return keras_worker(bench, args)
+    use_blas_kernels(args.blas_coretype, script, argv)
     # A `kill` should stop the workers too: turn SIGTERM into an exception, so that `finally` runs.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(f"stopped by signal {signum}"))
     from threadpoolctl import threadpool_limits
@@ -341,7 +406,8 @@ def main(bench, script, doc, argv=None):
             w.stop()
         weights.unlink(missing_ok=True)
     numpy_acc = model.evaluate(X_test, y_test)[1]
-    rows = summary_rows(bench.numpy_side, history["seconds"], numpy_acc, workers, blas_settings())
+    rows = summary_rows(bench.numpy_side, history["seconds"], numpy_acc, workers, blas_settings(),
+                        history["cpu_seconds"])
     print_table(rows)
     print(f"\nload average (1 min) during the run: min {min(loads):.2f}, max {max(loads):.2f}, "
           f"mean {np.mean(loads):.2f} on {os.cpu_count()} CPUs")

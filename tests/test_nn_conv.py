@@ -187,6 +187,64 @@ def test_maxpool_sends_each_gradient_to_exactly_one_maximum_of_a_tied_window():
     close(dX.reshape(2, 3, 14, 2, 14, 2).sum(axis=(3, 5)), dout)
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("shape", [(3, 2, 8, 6), (2, 3, 7, 9), (1, 1, 2, 2), (4, 6, 28, 28)])
+def test_fast_maxpool_equals_the_naive_loops(dtype, shape):
+    """Does the two-halves max pooling (columns, then rows, with a reused workspace) give the loops' outputs
+    and gradients exactly, in float64 and float32, odd sizes and ties included, call after call?"""
+    rng = np.random.default_rng(30)
+    X = rng.normal(size=shape).astype(dtype)
+    X[X < 0.3] = 0                                        # many ties, like a ReLU map or a flat background
+    X[..., 1::3] = np.round(X[..., 1::3], 1)              # and ties between non-zero neighbours
+    out_ref, cache_ref = pool.maxpool_forward_naive(X)
+    dout = rng.normal(size=out_ref.shape).astype(dtype)
+    dX_ref = pool.maxpool_backward_naive(dout, cache_ref)
+    workspace = conv.Workspace()
+    for ws in (None, workspace, workspace):               # fresh arrays, then the same workspace twice
+        out, cache = pool.maxpool_forward(X, workspace=ws)
+        assert out.dtype == dtype and out.shape == out_ref.shape
+        np.testing.assert_array_equal(out, out_ref)
+        dX = pool.maxpool_backward(dout, cache)
+        assert dX.dtype == dtype and dX.shape == X.shape
+        np.testing.assert_array_equal(dX, dX_ref)
+
+
+def test_naive_maxpool_matches_numeric_gradients():
+    """Is the reference itself right: the loops' gradient against centred differences (no ties)?"""
+    X = np.random.default_rng(31).normal(size=(2, 2, 5, 4))
+    out, cache = pool.maxpool_forward_naive(X)
+    dout = np.random.default_rng(32).normal(size=out.shape)
+    assert relative_error(pool.maxpool_backward_naive(dout, cache),
+                          numeric_gradient_array(lambda v: pool.maxpool_forward_naive(v)[0], X.copy(), dout)) < 1e-7
+
+
+def test_training_layers_with_workspaces_equal_the_plain_functions():
+    """Do the layers that keep arrays between training steps (Conv2D, MaxPool2D, ReLU) give, step after step,
+    what the functions without workspaces give (outputs and input gradients)?"""
+    from course.nn.activations import relu_backward, relu_forward
+    from course.nn.model import Activation
+    rng = np.random.default_rng(33)
+    X = rng.normal(size=(5, 3, 9, 8)).astype(np.float32)
+    conv_layer, pool_layer, relu_layer = Conv2D(3, 4, 3, pad="same"), MaxPool2D(), Activation("relu")
+    params = conv_layer.build(1, rng, np.float32)
+    plain_out, plain_cache = conv.conv_forward(X, params["W1"], params["b1"], 1, 1)
+    pooled, pool_cache = pool.maxpool_forward(plain_out)
+    activated, relu_cache = relu_forward(pooled)
+    dout = rng.normal(size=activated.shape).astype(np.float32)
+    d_pooled = relu_backward(dout, relu_cache)
+    d_conv = pool.maxpool_backward(d_pooled, pool_cache)
+    dX_plain = conv.conv_backward(d_conv, plain_cache)[0]
+    for _ in range(3):
+        out, c1 = conv_layer.forward(params, X, True)
+        p, c2 = pool_layer.forward(params, out, True)
+        a, c3 = relu_layer.forward(params, p, True)
+        np.testing.assert_array_equal(a, activated)
+        g3 = relu_layer.backward(dout, c3)[0]
+        g2 = pool_layer.backward(g3, c2)[0]
+        np.testing.assert_array_equal(g2, d_conv)
+        np.testing.assert_array_equal(conv_layer.backward(g2, c1)[0], dX_plain)
+
+
 def test_maxpool_errors_and_float32():
     """Are a wrong rank and a too small input clear errors, and is float32 kept?"""
     with pytest.raises(ValueError, match=r"\(N, C, H, W\)"):

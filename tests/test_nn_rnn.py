@@ -327,3 +327,45 @@ def test_lstm_classifier_agrees_with_keras(keras):
     close(our_loss, float(loss), rtol=1e-9)
     for ours, theirs in zip(to_keras_weights(our_grads), keras_grads):
         close(ours, theirs, rtol=1e-7, atol=1e-11)
+
+
+def _lstm_by_steps(X, h0, Wx, Wh, b, dH):
+    """The LSTM and its backward pass by the step functions (the definitions): states (N, T, H) and
+    (dX, dh0, dWx, dWh, db)."""
+    N, T, _ = X.shape
+    h, c, caches, states = h0, np.zeros_like(h0), [], []
+    for t in range(T):
+        h, c, cache = recurrent.lstm_step_forward(X[:, t], h, c, Wx, Wh, b)
+        caches.append(cache)
+        states.append(h)
+    dX, dWx, dWh, db = np.zeros_like(X), np.zeros_like(Wx), np.zeros_like(Wh), np.zeros_like(b)
+    dh, dc = np.zeros_like(h0), np.zeros_like(h0)
+    for t in range(T - 1, -1, -1):
+        dx, dh, dc, dWx_t, dWh_t, db_t = recurrent.lstm_step_backward(dH[:, t] + dh, dc, caches[t])
+        dX[:, t] = dx
+        dWx, dWh, db = dWx + dWx_t, dWh + dWh_t, db + db_t
+    return np.stack(states, axis=1), (dX, dh, dWx, dWh, db)
+
+
+@pytest.mark.parametrize("dtype, tol", [(np.float64, 1e-12), (np.float32, 2e-5)])
+def test_fast_lstm_with_a_workspace_equals_the_step_functions(dtype, tol):
+    """Does the fast LSTM (one tanh for the four gates, a reused workspace, need_dX=False skipping dX) give the
+    states and gradients of the step functions, in float64 and in float32, call after call?"""
+    from course.nn.conv import Workspace
+    X, h0, Wx, Wh, b = (a.astype(dtype) for a in case("lstm", 4, 6, 5, 3, seed=21))
+    Wx, Wh, b = Wx * 3, Wh * 3, b + np.linspace(-2, 2, b.size, dtype=dtype)   # saturated gates too
+    dH = np.random.default_rng(22).normal(size=(4, 6, 3)).astype(dtype)
+    states, expected = _lstm_by_steps(X, h0, Wx, Wh, b, dH)
+    workspace = Workspace()
+    for _ in range(3):                      # the second and third calls reuse the workspace's arrays
+        H_all, cache = recurrent.lstm_forward(X, h0, Wx, Wh, b, workspace=workspace)
+        assert H_all.dtype == dtype
+        np.testing.assert_allclose(H_all, states, rtol=tol, atol=tol)
+        grads = recurrent.lstm_backward(dH, cache)
+        for name, g, e in zip(("dX", "dh0", "dWx", "dWh", "db"), grads, expected):
+            assert g.dtype == dtype, name
+            np.testing.assert_allclose(g, e, rtol=tol, atol=tol, err_msg=name)
+        skipped = recurrent.lstm_backward(dH, cache, need_dX=False)
+        assert skipped[0] is None
+        for name, g, e in zip(("dh0", "dWx", "dWh", "db"), skipped[1:], grads[1:]):
+            np.testing.assert_array_equal(g, e, err_msg=name)

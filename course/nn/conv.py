@@ -28,9 +28,10 @@ stays float32; the batch goes through in chunks of a few images whose patch matr
 ``CHUNK_BYTES``) is multiplied while it is still in the cache, and the backward pass builds it again
 from the small padded input rather than keep a whole batch's (10 MB for LeNet-5: the products on it
 ran at half speed, and a training step took 17 ms instead of 12); a ``workspace`` (a
-:class:`Workspace`) reuses the temporary arrays from one training step to the next instead of asking
-the system for fresh pages; ``need_dX=False`` skips the input gradient of the first layer (nobody
-needs the gradient of the data).
+:class:`Workspace`) reuses the temporary arrays, the output and the input gradient from one training
+step to the next instead of asking the system for fresh pages (every fresh array of a few megabytes
+costs page faults: the layers of LeNet-5 lost a fifth of their time to them); ``need_dX=False`` skips
+the input gradient of the first layer (nobody needs the gradient of the data).
 """
 
 from __future__ import annotations
@@ -194,9 +195,9 @@ class Workspace:
     """Reusable temporary arrays, one per (name, shape, dtype): a training step reuses the last step's.
 
     A fresh array of several megabytes costs page faults every time it is first written; a layer
-    that keeps its own workspace pays them once. The cache returned by a call with a workspace is
-    valid until the next call with the same workspace (a ``Sequential`` runs forward and backward of
-    one batch before the next forward, so that always holds there).
+    that keeps its own workspace pays them once. The cache, the output and the gradient returned by
+    a call with a workspace are valid until the next call with the same workspace (a ``Sequential``
+    runs forward and backward of one batch before the next forward, so that always holds there).
     """
 
     def __init__(self, max_arrays=32):
@@ -295,7 +296,8 @@ def conv_forward(X, W, b, stride=1, pad=0, workspace=None):
 
     Returns
     -------
-    out : (N, F, OH, OW), OH = (H + 2 pad - KH) // stride + 1, OW likewise; float32 stays float32
+    out : (N, F, OH, OW), OH = (H + 2 pad - KH) // stride + 1, OW likewise; float32 stays float32.
+        With a workspace it is the workspace's array, overwritten by the next call
     cache : what :func:`conv_backward` needs (the padded input, the filters and the sizes)
 
     Raises
@@ -322,7 +324,7 @@ def conv_forward(X, W, b, stride=1, pad=0, workspace=None):
     # The output array is C-contiguous: `np.add(transposed_view, b)` without `out=` would keep the
     # view's memory order, and every later layer would work on a (F, N, ...) layout in disguise
     # (pooling was 3x slower on it).
-    out = np.empty((N, F, OH, OW), dtype=dtype)
+    out = _new(workspace, "out", (N, F, OH, OW), dtype)
     chunk = _chunk_size(N, C * KH * KW, Q, np.dtype(dtype).itemsize)
     for n0, n1 in _chunks(N, chunk):
         cols2d = _im2col_chunk(flat, image, n0, n1, geometry, stride, workspace, dtype)
@@ -346,7 +348,7 @@ def conv_backward(dout, cache, need_dX=True):
 
     Returns
     -------
-    dX : (N, C, H, W), or None when ``need_dX`` is False
+    dX : (N, C, H, W), or None when ``need_dX`` is False (with a workspace: the workspace's array)
     dW : (F, C, KH, KW)
     db : (F,)
     """
@@ -387,5 +389,6 @@ def conv_backward(dout, cache, need_dX=True):
     dW = dW.reshape(W_shape)
     if not need_dX:
         return None, dW, db
-    dX = dimage[:, :, pad:pad + H, pad:pad + Wd].transpose(1, 0, 2, 3).copy()
+    dX = _new(workspace, "dX", (N, C, H, Wd), dtype)
+    np.copyto(dX, dimage[:, :, pad:pad + H, pad:pad + Wd].transpose(1, 0, 2, 3))
     return dX, dW, db

@@ -90,18 +90,38 @@ class Dense:
 
 
 class Activation:
-    """An activation by name ("relu", "leaky_relu", "elu", "tanh", "sigmoid"); no parameters."""
+    """An activation by name ("relu", "leaky_relu", "elu", "tanh", "sigmoid"); no parameters.
+
+    At training time a ReLU writes its output and gradient into arrays it keeps (valid until the next
+    training step); otherwise, and at test time, the functions of course.nn.activations do the work.
+    """
 
     names = ()
 
     def __init__(self, name):
         check_activation(name)
         self.name = name
+        self.workspace = None        # a ReLU's output and gradient, reused between training steps
 
     def forward(self, params, X, train):
+        if train and self.name == "relu" and isinstance(X, np.ndarray) and np.issubdtype(X.dtype, np.floating):
+            # ReLU at training time writes into arrays it keeps: fresh ones of a few megabytes (LeNet-5's
+            # feature maps) cost page faults at every step. Valid until the next training step.
+            if self.workspace is None:
+                self.workspace = _conv.Workspace()
+            out = self.workspace.get("out", X.shape, X.dtype)
+            np.maximum(X, 0, out=out)
+            return out, ("relu", X, True)
         return activation_forward(X, self.name)
 
     def backward(self, dout, cache, need_dX=True):
+        if len(cache) == 3:          # the ReLU of a training step: dout where the input was positive
+            X, dout = cache[1], np.asarray(dout)
+            mask = self.workspace.get("mask", X.shape, bool)
+            np.greater(X, 0, out=mask)
+            dX = self.workspace.get("dX", X.shape, np.result_type(dout))
+            np.multiply(dout, mask, out=dX)
+            return dX, {}
         return activation_backward(dout, cache), {}
 
     def __repr__(self):
@@ -377,12 +397,18 @@ class Conv2D:
 
 
 class MaxPool2D:
-    """2 x 2 max pooling with stride 2; the gradient goes to the first maximum of each window."""
+    """2 x 2 max pooling with stride 2; the gradient goes to the first maximum of each window.
+
+    At training time the output, masks and gradient live in the layer's workspace (see course.nn.pool).
+    """
 
     names = ()
 
+    def __init__(self):
+        self.workspace = _conv.Workspace()   # reused from one training step to the next
+
     def forward(self, params, X, train):
-        return _pool.maxpool_forward(X)
+        return _pool.maxpool_forward(X, workspace=self.workspace if train else None)
 
     def backward(self, dout, cache, need_dX=True):
         return _pool.maxpool_backward(dout, cache), {}
@@ -605,7 +631,10 @@ class Recurrent:
             dH[:, -1] = dout
         else:
             dH = np.broadcast_to(dout[:, None] / shape[1], shape)
-        dX, _, dWx, dWh, db = self.backward_fn(dH, cache)
+        if self.cell == "lstm":      # the LSTM skips the input gradient's product when nobody needs it
+            dX, _, dWx, dWh, db = self.backward_fn(dH, cache, need_dX=need_dX)
+        else:
+            dX, _, dWx, dWh, db = self.backward_fn(dH, cache)
         return (dX if need_dX else None), dict(zip(self.names, (dWx, dWh, db)))
 
     def __repr__(self):

@@ -106,18 +106,23 @@ def adam(w, dw, config=None):
         m, v = np.zeros(np.shape(w), dtype=dtype), np.zeros(np.shape(w), dtype=dtype)
     t = config.get("t", 0) + 1
     # The moments are updated in place: they are the optimizer's own arrays, and a step of a large
-    # network should not allocate new ones.
+    # network should not allocate new ones. One scratch array carries every temporary and becomes
+    # next_w; the bias corrections are scalars folded into the step: sqrt(v_hat) = sqrt(v) / sqrt(1 - beta2**t).
+    scratch = np.empty(np.shape(w), dtype=np.result_type(m, w))
+    np.multiply(dw, 1 - beta1, out=scratch)
     m *= beta1
-    m += (1 - beta1) * dw
+    m += scratch
+    np.multiply(dw, dw, out=scratch)
+    scratch *= 1 - beta2
     v *= beta2
-    v += (1 - beta2) * (dw * dw)
-    denom = np.sqrt(v / (1 - beta2 ** t))
-    denom += config["epsilon"]
-    step = m / (1 - beta1 ** t)
-    step /= denom
-    step *= config["lr"]
+    v += scratch
+    np.sqrt(v, out=scratch)
+    scratch *= 1 / np.sqrt(1 - beta2 ** t)
+    scratch += config["epsilon"]                     # sqrt(v_hat) + epsilon
+    np.divide(m, scratch, out=scratch)
+    scratch *= config["lr"] / (1 - beta1 ** t)       # lr m_hat / (sqrt(v_hat) + epsilon)
     config["m"], config["v"], config["t"] = m, v, t
-    return w - step, config
+    return np.subtract(w, scratch, out=scratch), config
 
 
 UPDATE_RULES = {"sgd": sgd, "sgd_momentum": sgd_momentum, "adam": adam}

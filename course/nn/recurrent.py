@@ -14,8 +14,8 @@ step costs **one** matrix product.
 
 The step functions are the definitions. The sequence functions are the fast path: the input
 projection ``X Wx + b`` of **all** time steps is one matrix product before the loop; each step then
-adds one product ``h_prev Wh`` and applies its gates (one ``exp`` for all four gates of the LSTM:
-``tanh(a) = 2 sig(2 a) - 1``); the backward pass collects the gradient of each step's
+adds one product ``h_prev Wh`` and applies its gates (one ``tanh`` for all four gates of the LSTM:
+``sig(a) = (tanh(a / 2) + 1) / 2``); the backward pass collects the gradient of each step's
 pre-activations and does the three weight-gradient products (``dWx``, ``dWh``, ``dX``) once, after
 the loop. The only Python loop is over time. Intermediate arrays are stored time-major (T, N, ...)
 so that every step reads and writes contiguous blocks; float32 stays float32. ``lstm_forward`` and
@@ -208,7 +208,7 @@ def lstm_step_backward(dh, dc, cache):
 
 
 def lstm_forward(X, h0, Wx, Wh, b, c0=None, workspace=None):
-    """An LSTM over a whole sequence (the fast path: one product per step, one exp for four gates).
+    """An LSTM over a whole sequence (the fast path: one product per step, one tanh for four gates).
 
     Parameters
     ----------
@@ -226,11 +226,14 @@ def lstm_forward(X, h0, Wx, Wh, b, c0=None, workspace=None):
     dtype = np.result_type(X, Wx, Wh, b)
     Xt = _empty(workspace, "Xt", (T, N, D), dtype)
     Xt[...] = X.transpose(1, 0, 2)
-    # The candidate block's columns are doubled once, so that one sigmoid gives all four gates:
-    # tanh(a) = 2 sigmoid(2a) - 1.
-    scale = np.ones(4 * H, dtype=dtype)
-    scale[2 * H:3 * H] = 2
-    Wx2, Wh2, b2 = Wx * scale, Wh * scale, b * scale
+    # The columns of the three sigmoid gates are halved once (exact in binary), so that one tanh gives
+    # all four blocks: sigmoid(a) = (tanh(a / 2) + 1) / 2, and tanh is cheaper than exp and never overflows.
+    scale = np.full(4 * H, 0.5, dtype=dtype)
+    scale[2 * H:3 * H] = 1
+    Wx2, Wh2 = _empty(workspace, "Wx2", Wx.shape, dtype), _empty(workspace, "Wh2", Wh.shape, dtype)
+    np.multiply(Wx, scale, out=Wx2)
+    np.multiply(Wh, scale, out=Wh2)
+    b2 = b * scale
     gates = _empty(workspace, "gates", (T, N, 4 * H), dtype)          # (T, N, 4H), in place below
     np.matmul(Xt.reshape(T * N, D), Wx2, out=gates.reshape(T * N, 4 * H))
     gates += b2
@@ -245,13 +248,11 @@ def lstm_forward(X, h0, Wx, Wh, b, c0=None, workspace=None):
         a = gates[t]
         np.matmul(hs[t], Wh2, out=hW)
         a += hW
-        np.negative(a, out=a)
-        np.exp(a, out=a)
-        a += 1
-        np.reciprocal(a, out=a)                                          # sigmoid of all four blocks
+        np.tanh(a, out=a)                                                # the candidate g is done
         i, f, g, o = a[:, :H], a[:, H:2 * H], a[:, 2 * H:3 * H], a[:, 3 * H:]
-        g *= 2
-        g -= 1                                                           # tanh of the candidate
+        for s in (a[:, :2 * H], o):                                      # i, f side by side, then o
+            s *= 0.5
+            s += 0.5                                                     # sigmoid
         c = cs[t + 1]
         np.multiply(f, cs[t], out=c)
         np.multiply(i, g, out=ig)
@@ -261,16 +262,18 @@ def lstm_forward(X, h0, Wx, Wh, b, c0=None, workspace=None):
     return hs[1:].transpose(1, 0, 2), (Xt, Wx, Wh, hs, cs, tanh_cs, gates, workspace)
 
 
-def lstm_backward(dH, cache):
+def lstm_backward(dH, cache, need_dX=True):
     """Backpropagation through time for lstm_forward.
 
     Parameters
     ----------
     dH : (N, T, H) gradient with respect to every hidden state;  cache : from lstm_forward
+    need_dX : False skips the input gradient (the first layer of a network: the data needs none)
 
     Returns
     -------
-    dX : (N, T, D);  dh0 : (N, H);  dWx : (D, 4H);  dWh : (H, 4H);  db : (4H,)
+    dX : (N, T, D), or None when ``need_dX`` is False;  dh0 : (N, H);  dWx : (D, 4H);  dWh : (H, 4H);
+    db : (4H,)
     """
     Xt, Wx, Wh, hs, cs, tanh_cs, gates, workspace = cache
     T, N, _ = Xt.shape
@@ -279,7 +282,7 @@ def lstm_backward(dH, cache):
     dh, dc = np.zeros_like(hs[0]), np.zeros_like(hs[0])
     u, v = np.empty_like(dh), np.empty_like(dh)                      # scratch, (N, H)
     dHt = dH.transpose(1, 0, 2)
-    WhT = np.ascontiguousarray(Wh.T)
+    WhT = Wh.T                                                       # BLAS reads the transpose as it is
     for t in range(T - 1, -1, -1):
         a, d, tc = gates[t], dA[t], tanh_cs[t]
         i, f, g, o = a[:, :H], a[:, H:2 * H], a[:, 2 * H:3 * H], a[:, 3 * H:]
@@ -308,7 +311,7 @@ def lstm_backward(dH, cache):
         dc *= f
         np.matmul(d, WhT, out=dh)
     dA2 = dA.reshape(T * N, -1)
-    dX = (dA2 @ Wx.T).reshape(T, N, -1).transpose(1, 0, 2)
+    dX = (dA2 @ Wx.T).reshape(T, N, -1).transpose(1, 0, 2) if need_dX else None
     return dX, dh, Xt.reshape(T * N, -1).T @ dA2, hs[:-1].reshape(T * N, -1).T @ dA2, dA2.sum(axis=0)
 
 
