@@ -58,10 +58,20 @@ def check_shape(actual, expected_shape, name="output"):
 
 def check_dtype(actual, expected_dtype, name="output"):
     """Fail unless ``actual.dtype`` equals ``expected_dtype``."""
-    if np.dtype(actual.dtype) != np.dtype(expected_dtype):
-        raise CheckFailure(f"{name}: wrong dtype: expected {np.dtype(expected_dtype)}, got "
-                           f"{actual.dtype}. Avoid mixing in values of another float type "
-                           f"(e.g. np.float64 constants) or calling .astype on the result.")
+    want, got = np.dtype(expected_dtype), np.dtype(actual.dtype)
+    if got != want:
+        if want.kind == "f" and got.kind == "f":
+            hint = ("Avoid mixing in values of another float type (e.g. np.float64 constants) or calling "
+                    ".astype on the result.")
+        elif want.kind == "f":
+            hint = (f"Build the result as floats (e.g. np.zeros(shape, dtype=np.{want}), or np.full with "
+                    f"dtype=np.{want}), or convert integer input with .astype(np.{want}) first.")
+        elif want.kind in "iu":
+            hint = (f"Class indices are integers: keep what np.argmax returns (or use .astype(np.{want})), "
+                    "do not turn them into floats.")
+        else:
+            hint = f"Convert the result with .astype(np.{want})."
+        raise CheckFailure(f"{name}: wrong dtype: expected {want}, got {got}. {hint}")
 
 
 def check_finite(actual, name="output"):
@@ -207,3 +217,119 @@ def check_tuple(result, length, name):
         else:
             got = f"a {type(result).__name__}."
         raise CheckFailure(f"{name}: expected a tuple of {length} items, got {got}")
+
+
+def _arrays_in(value, label):
+    """(label, array) for every NumPy array in ``value``: the value itself, or the values of a dict, list or tuple."""
+    if isinstance(value, np.ndarray):
+        return [(label, value)]
+    if isinstance(value, dict):
+        return [pair for key, item in value.items() for pair in _arrays_in(item, f"{label}[{key!r}]")]
+    if isinstance(value, (list, tuple)):
+        return [pair for i, item in enumerate(value) for pair in _arrays_in(item, f"{label}[{i}]")]
+    return []
+
+
+def check_inputs_unchanged(func, *args, name=None, fix=None, **kwargs):
+    """Call ``func(*args, **kwargs)`` and fail if it changed one of its array inputs in place; return its result.
+
+    Arrays are found in the arguments themselves and inside dicts, lists and tuples (a ``params`` dict).
+    The failure message says "your function changed its input in place", names the argument in the
+    function's own terms (``Z``, ``params['W1']``), shows the first changed entry and says what to do
+    (``fix``, default: compute a new array instead of assigning into the input).
+    """
+    import inspect
+
+    name = name or f"{getattr(func, '__name__', 'function')}(...)"
+    try:
+        bound = inspect.signature(func).bind_partial(*args, **kwargs).arguments
+    except (TypeError, ValueError):
+        bound = {**{f"argument {i + 1}": a for i, a in enumerate(args)}, **kwargs}
+    saved = [(label, array, array.copy()) for key, value in bound.items() for label, array in _arrays_in(value, key)]
+    result = func(*args, **kwargs)
+    fix = fix or ("build a new array (e.g. `x = x - m`, `np.maximum(x, 0)`, `np.where(...)`) instead of "
+                  "assigning into the input (`x -= m`, `x[x < 0] = 0`, `out=x`)")
+    for label, array, copy in saved:
+        if array.shape != copy.shape:
+            raise CheckFailure(f"{name}: your function changed its input {label} in place: its shape went from "
+                               f"{copy.shape} to {array.shape}. The caller's array must stay as it was: {fix}.")
+        if array.dtype.kind in "fc":
+            differ = ~((array == copy) | (np.isnan(array) & np.isnan(copy)))
+        else:
+            differ = array != copy
+        if np.any(differ):
+            first = tuple(int(i) for i in np.argwhere(differ)[0]) if array.ndim else ()
+            count = int(np.sum(differ))
+            raise CheckFailure(f"{name}: your function changed its input {label} in place ({count} of {array.size} "
+                               f"entries; at index {first} {_fmt(copy[first])} became {_fmt(array[first])}). "
+                               f"The caller's array must stay as it was: {fix}.")
+    return result
+
+
+def check_draw_order(actual, expected, name, spec):
+    """Fail unless the random arrays ``actual`` are the draws ``expected``, drawn in the order of the spec.
+
+    ``expected`` maps each quantity to the array the spec's draws give when replayed from the same seed,
+    in the order the spec draws them (e.g. ``{"W1": ..., "W2": ...}``); ``actual`` maps the same names to
+    what the student's function returned. ``spec`` quotes the line of the spec that fixes the order
+    ("W1, W2, ... are drawn from rng in this order"). When a value is not its expected draw but every
+    number in it is one of the spec's draws, the numbers came from the right generator in a different
+    order, and the message says so. "Every number" is tested as "some number": a float drawn by a generator
+    equals one of the spec's draws by chance with probability about zero, so a shared nonzero value means
+    the same generator at another position (another quantity drawn first, an extra draw in between, the
+    shape transposed). Otherwise the numbers are not the spec's draws at all (another generator, or
+    another distribution or scale).
+    """
+    stream = np.concatenate([np.ravel(np.asarray(v, dtype=np.float64)) for v in expected.values()])
+    for key, want in expected.items():
+        label = f"{name}: {key}"
+        if key not in actual:
+            raise CheckFailure(f"{label} is missing; expected it among {list(expected)}.")
+        got = actual[key]
+        check_type(got, np.ndarray, label)
+        check_shape(got, np.shape(want), label)
+        if np.array_equal(got, want):
+            continue
+        if np.any(np.isin(np.ravel(got), stream[stream != 0])):
+            raise CheckFailure(f"{label}: random numbers drawn in a different order than the spec. The numbers "
+                               f"come from rng, but not in the order the spec fixes: {spec}. Draw each array "
+                               "with its own shape, in that order, and nothing else from rng in between.")
+        raise CheckFailure(f"{label}: these are not the draws the spec describes ({spec}). Draw them from the "
+                           "rng argument only, with the distribution and scale the spec names, in that order.")
+
+
+def check_counts(actual, expected, name, dtype=np.int64):
+    """Check an array of counts: an ndarray of the shape of ``expected``, of an integer ``dtype``, with its values.
+
+    A float array of counts is told how to get integers (start from an integer array, or convert the
+    finished table with ``.astype``), rather than :func:`check_dtype`'s hint for float arrays.
+    """
+    expected = np.asarray(expected)
+    check_type(actual, np.ndarray, name)
+    check_shape(actual, expected.shape, name)
+    if np.dtype(actual.dtype) != np.dtype(dtype):
+        raise CheckFailure(f"{name}: wrong dtype: expected {np.dtype(dtype)} (whole counts), got {actual.dtype}. "
+                           f"Count into an integer array (np.zeros(..., dtype=np.{np.dtype(dtype)}), np.bincount), "
+                           f"or convert the finished table with .astype(np.{np.dtype(dtype)}).")
+    check_array(actual, expected, name=name, rtol=0, atol=0)
+
+
+def check_either(actual, candidates, name, rtol=1e-7, atol=1e-10):
+    """Pass if ``actual`` matches any of ``candidates`` (form -> expected array), each within the tolerances.
+
+    For a quantity that two correct formulations compute differently (Adam's epsilon inside or outside
+    the bias correction). On failure the message compares with the first form, as :func:`check_array`
+    does, and names the other forms that would also have been accepted.
+    """
+    forms = list(candidates)
+    with np.errstate(all="ignore"):
+        for form in forms:
+            want = np.asarray(candidates[form])
+            if (isinstance(actual, np.ndarray) and actual.shape == want.shape
+                    and np.all(np.isclose(actual, want, rtol=rtol, atol=atol))):
+                return
+    try:
+        check_array(actual, candidates[forms[0]], name=f"{name} ({forms[0]})", rtol=rtol, atol=atol)
+    except CheckFailure as failure:
+        others = "; ".join(forms[1:])
+        raise CheckFailure(f"{failure}\n  (also accepted, and not matched either: {others})") from None

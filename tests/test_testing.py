@@ -165,3 +165,95 @@ def test_check_raises_shows_a_pattern_as_plain_text():
     with pytest.raises(CheckFailure) as info:
         check_raises(vague, 0, error=ValueError, match=r"\(3,\)|b\.shape")
     assert "should mention '(3,)' or 'b.shape'" in str(info.value) and "\\" not in str(info.value)
+
+
+def test_check_inputs_unchanged_returns_the_result_and_names_the_changed_argument():
+    """Does check_inputs_unchanged pass on a pure function and say "changed its input in place", naming the argument?"""
+    from course.testing import check_inputs_unchanged
+
+    def pure(Z, params):
+        return Z - Z.max() + params["b"]
+
+    def shifts_in_place(Z, params):
+        Z -= Z.max()
+        return Z
+
+    def writes_into_params(Z, params):
+        params["W1"][0, 0] = 7.0
+        return Z
+
+    Z, params = np.array([[1.0, 2.0]]), {"b": np.zeros(2), "W1": np.ones((2, 2))}
+    out = check_inputs_unchanged(pure, Z, params, name="softmax(Z)")
+    np.testing.assert_array_equal(out, [[-1.0, 0.0]])
+    with pytest.raises(CheckFailure, match=r"softmax\(Z\): your function changed its input Z in place "
+                                           r"\(2 of 2 entries; at index \(0, 0\) 1 became -1\).*instead of"):
+        check_inputs_unchanged(shifts_in_place, Z.copy(), params, name="softmax(Z)")
+    with pytest.raises(CheckFailure, match=r"changed its input params\['W1'\] in place"):
+        check_inputs_unchanged(writes_into_params, Z, {"W1": np.ones((2, 2))}, fix="copy W1 first")
+
+
+def test_check_draw_order_tells_a_different_order_from_other_draws():
+    """Does check_draw_order accept the spec's draws and tell 'different order' from 'not the spec's draws'?"""
+    from course.testing import check_draw_order
+
+    def replay(seed):
+        r = np.random.default_rng(seed)
+        return {"W1": r.normal(size=(3, 2)), "W2": r.normal(size=(2, 4))}
+
+    spec = "W1 is drawn first, then W2"
+    check_draw_order(replay(0), replay(0), "init", spec)
+    r = np.random.default_rng(0)
+    W2 = r.normal(size=(2, 4))
+    swapped = {"W1": r.normal(size=(3, 2)), "W2": W2}
+    with pytest.raises(CheckFailure, match="W1: random numbers drawn in a different order than the spec.*"
+                                           "W1 is drawn first"):
+        check_draw_order(swapped, replay(0), "init", spec)
+    transposed = {"W1": np.random.default_rng(0).normal(size=(2, 3)).T, "W2": replay(0)["W2"]}
+    with pytest.raises(CheckFailure, match="different order"):
+        check_draw_order(transposed, replay(0), "init", spec)
+    with pytest.raises(CheckFailure, match="not the draws the spec describes"):
+        check_draw_order(replay(1), replay(0), "init", spec)
+    r = np.random.default_rng(0)
+    W2, W1 = 2.0 * r.normal(size=(2, 4)), r.normal(size=(3, 2))   # last first, and W2 scaled: still "order"
+    with pytest.raises(CheckFailure, match="W1: random numbers drawn in a different order"):
+        check_draw_order({"W1": W1, "W2": W2}, replay(0), "init", spec)
+    with pytest.raises(CheckFailure, match=r"wrong shape: expected \(2, 4\)"):
+        check_draw_order({"W1": replay(0)["W1"], "W2": np.zeros((4, 2))}, replay(0), "init", spec)
+
+
+def test_wrong_dtype_hint_fits_the_kinds_of_dtype():
+    """Does a wrong dtype come with advice for its case (float for float, integers for floats, floats for indices)?"""
+    with pytest.raises(CheckFailure, match="expected float32, got float64. Avoid mixing"):
+        check_dtype(np.ones(2), np.float32)
+    with pytest.raises(CheckFailure, match=r"expected float64, got int64. Build the result as floats.*"
+                                           r"astype\(np.float64\)"):
+        check_dtype(np.ones(2, np.int64), np.float64)
+    with pytest.raises(CheckFailure, match="expected int64, got float64. Class indices are integers"):
+        check_dtype(np.ones(2), np.int64)
+
+
+def test_counts_of_the_wrong_dtype_are_told_how_to_get_integers():
+    """Is a float table of counts told to count into an integer array or to convert with .astype (not to avoid it)?"""
+    from course.testing import check_counts
+
+    assert check_counts(np.array([[2, 1], [0, 3]]), [[2, 1], [0, 3]], name="C") is None
+    with pytest.raises(CheckFailure, match=r"C: wrong dtype: expected int64 \(whole counts\), got float64.*"
+                                           r"\.astype\(np\.int64\)"):
+        check_counts(np.array([[2.0, 1.0], [0.0, 3.0]]), [[2, 1], [0, 3]], name="C")
+    with pytest.raises(CheckFailure, match=r"C: wrong values at 1 of 4 entries"):
+        check_counts(np.array([[2, 1], [1, 3]]), [[2, 1], [0, 3]], name="C")
+    with pytest.raises(CheckFailure, match=r"C: wrong shape"):
+        check_counts(np.array([2, 1]), [[2, 1], [0, 3]], name="C")
+
+
+def test_check_either_accepts_each_form_and_names_them_when_none_fits():
+    """Does an answer pass when it matches any accepted form, and does a wrong one hear about every form?"""
+    from course.testing import check_either
+
+    forms = {"ours": np.array([1.0, 2.0]), "theirs": np.array([1.5, 2.5])}
+    assert check_either(np.array([1.0, 2.0]), forms, name="w") is None
+    assert check_either(np.array([1.5, 2.5 + 1e-12]), forms, name="w") is None
+    with pytest.raises(CheckFailure, match=r"(?s)w \(ours\): wrong values at 2 of 2.*also accepted.*theirs"):
+        check_either(np.array([3.0, 4.0]), forms, name="w")
+    with pytest.raises(CheckFailure, match=r"wrong type: expected ndarray, got NoneType"):
+        check_either(None, forms, name="w")
