@@ -172,9 +172,12 @@ class SandboxedExecute(Execute):
             if not any(TRUNCATED in (o.get("text") or "") for o in outs):
                 outs.append(nbformat.v4.new_output("stream", name="stdout", text=truncation_note(self.limits)))
             self.truncated = True
-            self.dropped[cell_index] = self.dropped.get(cell_index, 0) + size
-            if self.dropped[cell_index] > FLOOD_BYTES:
-                self._stop_flood(cell_index)
+            # only printing floods: one huge error or display is a single message, already cut, and the cell
+            # is over by the time it arrives (an interrupt would hit the next cell)
+            if msg.get("header", {}).get("msg_type") == "stream":
+                self.dropped[cell_index] = self.dropped.get(cell_index, 0) + size
+                if self.dropped[cell_index] > FLOOD_BYTES:
+                    self._stop_flood(cell_index)
             return None
         self.output_used += size
         return super().output(outs, msg, display_id, cell_index)

@@ -4,7 +4,7 @@ Before: on a loaded machine, correct submissions ran out of time in the lesson's
 scored 0-7 of 13 as "timed out", with no retry. Now the lesson's own cells, as released, get the setup
 limit (Limits.setup_timeout), and a timeout during which the kernel waited for a CPU longer than it
 ran is reported as "timed out, machine busy" and graded a second time. To make the machine busy on
-purpose, the grader and four busy loops share one CPU (taskset); a student's slow code (a loop that
+purpose, the kernel and four busy loops share one CPU (taskset, sched_setaffinity); a student's slow code (a loop that
 needs more CPU than the limit, or a sleep) is still "timed out".
 """
 
@@ -25,8 +25,9 @@ from conftest import ROOT
 LESSON = "01_softmax"
 SUPPORT = support()
 SOLUTION = ROOT / "solutions" / LESSON / f"{LESSON}.ipynb"
-# a fixed amount of work: about 1.5 s of one CPU here; the cell limit below is 4 s
-WORK = "x = 0\nfor i in range(30_000_000):\n    x += i"
+# a fixed amount of work: about 1.5 s of one CPU here; the cell limit below is 4 s. The kernel moves
+# itself onto the CPU the busy loops share (any process may choose its own CPUs).
+WORK = "import os\nos.sched_setaffinity(0, {{{cpu}}})\nx = 0\nfor i in range(30_000_000):\n    x += i"
 SLEEP = "import time\ntime.sleep(60)"
 
 GRADE = """
@@ -75,23 +76,26 @@ def test_a_timeout_on_a_busy_machine_is_told_apart_and_regraded(tmp_path):
     machine busy", graded twice, the wait in the reason. A sleep past the limit: plain "timed out"."""
     import json
 
-    for student, code in {"work": WORK, "sleeper": SLEEP}.items():
+    cpu = sorted(os.sched_getaffinity(0))[0]
+    for student, code in {"work": WORK.format(cpu=cpu), "sleeper": SLEEP}.items():
         (tmp_path / student).mkdir()
         nbformat.write(with_cell(code), tmp_path / student / f"{student}.ipynb")
     script = tmp_path / "grade.py"
     script.write_text(GRADE)
 
-    def grade(student, prefix=()):
-        run = subprocess.run([*prefix, sys.executable, str(script), str(tmp_path / student), student],
+    def grade(student):
+        run = subprocess.run([sys.executable, str(script), str(tmp_path / student), student],
                              capture_output=True, text=True, timeout=1200, cwd=ROOT)
         assert run.returncode == 0, run.stderr[-3000:]
         return st.Result.from_json(json.loads(run.stdout.splitlines()[-1])[student])
 
-    cpu = str(sorted(os.sched_getaffinity(0))[0])
-    hogs = [subprocess.Popen(["taskset", "-c", cpu, sys.executable, "-c", "while True: pass"]) for _ in range(4)]
+    # each in a session of its own: with the scheduler's autogroups, loops sharing one session would
+    # share one slice of the CPU between them
+    hogs = [subprocess.Popen(["taskset", "-c", str(cpu), sys.executable, "-c", "while True: pass"],
+                             start_new_session=True) for _ in range(4)]
     try:
         time.sleep(1)
-        work = grade("work", ["taskset", "-c", cpu])
+        work = grade("work")
     finally:
         for hog in hogs:
             hog.kill()
