@@ -60,6 +60,7 @@ class GradebookWriter:
         """Score and save one student's executed submission; return (score, max_score)."""
         from nbgrader.api import Gradebook
 
+        name_student(self.course, lesson, student)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")   # sqlalchemy's autoflush chatter inside nbgrader
             out = self.api.autograde(lesson, student, force=True, create=True)
@@ -69,6 +70,37 @@ class GradebookWriter:
         with Gradebook(self.course.db_url, self.course.course_id) as gb:
             sub = gb.find_submission(lesson, student)
             return float(sub.score), float(sub.max_score)
+
+
+def student_names(student, lms_name=None):
+    """(first_name, last_name) for the gradebook: the LMS's name when collect read one, else the id.
+
+    A Moodle full name "Ada Lovelace" gives ("Ada", "Lovelace"); a name without a space (Canvas's
+    sortable name in a file name, "lovelaceada") is the last name; without one the id is the last name,
+    so that the formgrader lists every student by something readable instead of "None, None".
+    """
+    name = " ".join((lms_name or "").split())
+    if not name:
+        return "", student
+    first, _, last = name.rpartition(" ")
+    return first, last
+
+
+def name_student(course, lesson, student):
+    """Add ``student`` to the gradebook with a name (see student_names); a name already there is kept."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    from autograder.collect import lms_records
+
+    first, last = student_names(student, lms_records(course, lesson).get(student, {}).get("lms_name"))
+    with Gradebook(course.db_url, course.course_id) as gb:
+        try:
+            known = gb.find_student(student)
+        except MissingEntry:
+            gb.add_student(student, first_name=first, last_name=last)
+            return
+        if not (known.first_name or known.last_name):
+            gb.update_or_create_student(student, first_name=first, last_name=last)
 
 
 def plan(course, lesson, template, limits, force=False, students=None):

@@ -68,17 +68,15 @@ NEEDS = {
         'course.nn.functional.softmax', 'course.nn.init.he_normal', 'course.nn.init.normal_init',
         'course.nn.losses.softmax_cross_entropy', 'course.nn.model.mlp', 'course.nn.model.two_layer_net',
         'course.nn.optim.sgd', 'course.nn.train.fit', 'course.twolayer.two_layer_forward'],
-    # needs 01 02 03 04 06 07 08
+    # needs 01 02 03 07 08
     '06_backpropagation': ['course.nn.activations.relu_forward', 'course.nn.activations.tanh_forward',
         'course.nn.batches.minibatches', 'course.nn.dense.dense_forward', 'course.nn.functional.sigmoid',
-        'course.nn.functional.softmax', 'course.nn.init.he_normal', 'course.nn.init.normal_init',
-        'course.nn.losses.softmax_cross_entropy', 'course.nn.model.mlp', 'course.nn.model.two_layer_net',
-        'course.nn.optim.sgd', 'course.nn.train.fit'],
-    # needs 02 03 04 06 07 08
-    '07_optimizers': ['course.nn.activations.relu_backward', 'course.nn.activations.relu_forward',
-        'course.nn.batches.minibatches', 'course.nn.dense.dense_backward', 'course.nn.dense.dense_forward',
-        'course.nn.init.he_normal', 'course.nn.init.normal_init', 'course.nn.losses.softmax_cross_entropy',
-        'course.nn.model.mlp', 'course.nn.model.two_layer_net', 'course.nn.optim.adam', 'course.nn.train.fit'],
+        'course.nn.functional.softmax', 'course.nn.init.he_normal', 'course.nn.init.init_params',
+        'course.nn.init.normal_init', 'course.nn.optim.sgd', 'course.nn.train.fit'],
+    # needs 02 03 04 06 08
+    '07_optimizers': ['course.nn.activations.relu_forward', 'course.nn.dense.dense_backward',
+        'course.nn.dense.dense_forward', 'course.nn.init.he_normal', 'course.nn.init.normal_init',
+        'course.nn.losses.softmax_cross_entropy', 'course.nn.model.mlp', 'course.nn.model.two_layer_net'],
     # needs 01 02 06 07
     '08_deep_networks': ['course.nn.activations.relu_backward', 'course.nn.activations.relu_forward',
         'course.nn.activations.tanh_backward', 'course.nn.activations.tanh_forward', 'course.nn.batches.minibatches',
@@ -99,12 +97,11 @@ NEEDS = {
     # needs 01 06 07
     '10_rnn': ['course.nn.batches.minibatches', 'course.nn.functional.softmax',
         'course.nn.losses.softmax_cross_entropy', 'course.nn.optim.adam', 'course.nn.train.fit'],
-    # needs 02 03 06 07 08 11
-    '11_keras_mlp': ['course.keras_mlp.dense_weights_to_keras', 'course.nn.activations.relu_backward',
-        'course.nn.activations.relu_forward', 'course.nn.batches.minibatches', 'course.nn.dense.dense_backward',
-        'course.nn.dense.dense_forward', 'course.nn.init.he_normal', 'course.nn.init.normal_init',
-        'course.nn.losses.softmax_cross_entropy', 'course.nn.model.mlp', 'course.nn.optim.adam',
-        'course.nn.optim.sgd_momentum', 'course.nn.train.fit'],
+    # needs 02 03 06 07 08
+    '11_keras_mlp': ['course.nn.activations.relu_forward', 'course.nn.batches.minibatches',
+        'course.nn.dense.dense_backward', 'course.nn.dense.dense_forward', 'course.nn.init.he_normal',
+        'course.nn.init.normal_init', 'course.nn.losses.softmax_cross_entropy', 'course.nn.model.mlp',
+        'course.nn.optim.adam', 'course.nn.optim.sgd_momentum', 'course.nn.train.fit'],
     # needs 02 03 05 06 07 08 09
     '12_keras_lenet5': ['course.nn.activations.relu_backward', 'course.nn.activations.relu_forward',
         'course.nn.batches.minibatches', 'course.nn.conv.conv_backward', 'course.nn.conv.conv_forward',
@@ -113,9 +110,9 @@ NEEDS = {
         'course.nn.metrics.confusion_matrix', 'course.nn.model.lenet5', 'course.nn.model.mlp',
         'course.nn.optim.adam', 'course.nn.pool.maxpool_backward', 'course.nn.pool.maxpool_forward',
         'course.nn.reshape.flatten_backward', 'course.nn.reshape.flatten_forward', 'course.nn.train.fit'],
-    # needs 10 13
-    '13_keras_rnn': ['course.keras_rnn.pad_and_truncate', 'course.nn.recurrent.bidirectional_forward',
-        'course.nn.recurrent.gru_forward', 'course.nn.recurrent.lstm_forward', 'course.nn.recurrent.rnn_forward'],
+    # needs 10
+    '13_keras_rnn': ['course.nn.recurrent.bidirectional_forward', 'course.nn.recurrent.gru_forward',
+        'course.nn.recurrent.lstm_forward', 'course.nn.recurrent.rnn_forward'],
     # needs 05 14
     '14_which_network': ['course.lab.metrics.average_precision', 'course.lab.metrics.precision_recall_f1',
         'course.lab.models.conv_params', 'course.lab.models.dense_params', 'course.lab.models.lstm_params',

@@ -25,8 +25,10 @@ from nbgrader.preprocessors import Execute
 from traitlets import Any
 
 from autograder import status as st
+from autograder.checker import Checker
 from autograder.kernelclient import SlicedKernelManager
 from autograder.outputs import FLOOD_BYTES, TRUNCATED, limit_outputs
+from autograder.sandbox import CHECK_SOCKET
 
 GRACE = 5.0   # seconds an interrupted kernel gets to become responsive again before it is killed
 
@@ -59,6 +61,14 @@ class SandboxKernelManager(SlicedKernelManager):
         return result
 
 
+SERVE_CALL = "__course_grade_serve__()"
+
+
+def _is_test(cell):
+    meta = cell.get("metadata", {}).get("nbgrader", {})
+    return cell.cell_type == "code" and bool(meta.get("grade")) and not meta.get("solution")
+
+
 def _describe_cell(nb, index):
     """'cell 7 ('grade_id')' for a lesson cell, 'cell 7 (`first line`)' for the student's own."""
     cell = nb.cells[index]
@@ -79,7 +89,7 @@ def _error(ename, evalue):
 class SandboxedExecute(Execute):
     """Run every cell of a notebook in a sandboxed kernel; see :meth:`run`."""
 
-    def __init__(self, sandbox, limits, restore_code="", lesson_cells=(), **kwargs):
+    def __init__(self, sandbox, limits, restore_code="", lesson_cells=(), checks=None, **kwargs):
         lesson_cells = frozenset(lesson_cells)
         super().__init__(
             timeout=max(1, round(limits.cell_timeout)), interrupt_on_timeout=True, allow_errors=True,
@@ -95,6 +105,8 @@ class SandboxedExecute(Execute):
             "traceback": [f"CellTimeoutError: this cell ran longer than its time limit ({limit}) and was "
                           "interrupted"]}
         self.lesson_cells = lesson_cells
+        self.checks = checks       # {"imports": ..., "cwd": ...}: test cells run in a checker (checker.py)
+        self.checker = None
         self.sched = (0, 0)        # the kernel's (running, waiting for a CPU) ns when the current cell began
         self.sched_start = (0, 0)  # ... when the kernel had started
         self.sandbox = sandbox
@@ -213,6 +225,24 @@ class SandboxedExecute(Execute):
                 return "ok"
         return "timeout"
 
+    async def _check_cell(self, cell, index):
+        """Run test cell ``index`` in the checker; the kernel answers its calls while it runs.
+
+        The kernel executes only the serving call (within the cell's time limit, as the test would); the
+        cell's outputs are what the kernel printed meanwhile, then the checker's own (its print-out and
+        the test's error, if any). nbgrader scores those as it scores any test cell.
+        """
+        self.checker.start(cell.source, cell.metadata.get("nbgrader", {}).get("grade_id", f"cell {index + 1}"))
+        serving = nbformat.v4.new_code_cell(SERVE_CALL)
+        try:
+            await self.async_execute_cell(serving, index, execution_count=self.code_cells_executed + 1)
+        finally:
+            self.nb.cells[index] = cell
+            outputs = self.checker.finish(GRACE)
+            kept = [o for o in serving.get("outputs", []) if o.get("output_type") != "execute_result"]
+            cell.outputs = kept + [nbformat.from_dict(o) for o in outputs]
+            cell.execution_count = serving.get("execution_count")
+
     async def _restore(self):
         """Silently re-run the lesson's setup imports, so the next test uses the lesson's own checks.
 
@@ -242,6 +272,11 @@ class SandboxedExecute(Execute):
                 await self.async_start_new_kernel(**kwargs)
                 await self.async_start_new_kernel_client()
                 self.sched_start = self.sched_times()
+                if self.checks is not None:
+                    self.checker = Checker(self.sandbox.slot.sockets / CHECK_SOCKET, self.checks["imports"],
+                                           self.checks["cwd"], log=log_file)
+                    if not self.checker.ready():
+                        raise RuntimeError("the grader's checker did not start")
             except Exception as exc:  # noqa: BLE001 - any start failure is the grader's problem
                 watchdog.cancel()
                 if self.deadline_hit:
@@ -251,7 +286,15 @@ class SandboxedExecute(Execute):
                 if cell.cell_type != "code":
                     continue
                 self.sched = self.sched_times()
-                if self.restore_code and cell.get("metadata", {}).get("nbgrader", {}).get("grade"):
+                if self.checker is not None and _is_test(cell):
+                    try:
+                        await self._check_cell(cell, index)
+                    except DeadKernelError:
+                        stopped, why = index, "died"
+                        self.exit_code = self.exit_status()
+                        break
+                    cell = nb.cells[index]
+                elif self.restore_code and cell.get("metadata", {}).get("nbgrader", {}).get("grade"):
                     restored = await self._restore()
                     if restored == "dead":
                         stopped, why = index, "died"
@@ -265,12 +308,13 @@ class SandboxedExecute(Execute):
                                        f"{_describe_cell(nb, index)} and was stopped{'; ' + busy if busy else ''}"])
                         break
                     self.sched = self.sched_times()
-                try:
-                    await self.async_execute_cell(cell, index, execution_count=self.code_cells_executed + 1)
-                except DeadKernelError:
-                    stopped, why = index, "died"
-                    self.exit_code = self.exit_status()
-                    break
+                if self.checker is None or not _is_test(cell):
+                    try:
+                        await self.async_execute_cell(cell, index, execution_count=self.code_cells_executed + 1)
+                    except DeadKernelError:
+                        stopped, why = index, "died"
+                        self.exit_code = self.exit_status()
+                        break
                 if (self.flood is not None and self.flood[0] == index) or _flooded(cell):
                     events.append([st.OUTPUT, f"{_describe_cell(nb, index)} printed more than "
                                               f"{self.limits.output_mb:g} MB and was interrupted"])
@@ -292,6 +336,8 @@ class SandboxedExecute(Execute):
                         break
         finally:
             watchdog.cancel()
+            if self.checker is not None:
+                self.checker.close()
             await self._async_shutdown()
         if stopped is not None:
             events += self._stopped(nb, stopped, why)

@@ -51,6 +51,9 @@ HOME_DIRS = [".config", ".config/matplotlib", ".course-grade", ".ipython", ".ipy
 STARTUP_FILE = ".ipython/profile_default/startup/00-course-grade-limit-output.py"
 WITHHOLD_FILE = ".ipython/profile_default/startup/01-course-grade-withhold.py"
 WITHHOLD_SPEC = ".course-grade/withhold.json"   # what kernel_withhold.py withholds (written per job)
+SERVE_FILE = ".ipython/profile_default/startup/02-course-grade-serve.py"
+WIRE_FILE = ".course-grade/wire.py"              # the kernel's end of the wire to the checker (checker.py)
+CHECK_SOCKET = "check.sock"                      # in the slot's socket folder: where the checker listens
 
 
 class SandboxError(RuntimeError):
@@ -662,7 +665,9 @@ class Sandbox:
         """Read-only files in the kernel's home: the output limiter, the answers' guard, and any given
         (the font cache, the guard's spec)."""
         return {STARTUP_FILE: Path(__file__).with_name("kernel_startup.py"),
-                WITHHOLD_FILE: Path(__file__).with_name("kernel_withhold.py"), **self._home_files}
+                WITHHOLD_FILE: Path(__file__).with_name("kernel_withhold.py"),
+                SERVE_FILE: Path(__file__).with_name("kernel_serve.py"),
+                WIRE_FILE: Path(__file__).with_name("wire.py"), **self._home_files}
 
     @property
     def support(self):
@@ -680,7 +685,8 @@ class Sandbox:
                "NUMEXPR_NUM_THREADS": "1", "TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1",
                "TF_CPP_MIN_LOG_LEVEL": "2", "CUDA_VISIBLE_DEVICES": "",
                "COURSE_GRADE_OUTPUT_BYTES": str(int(self.limits.output_mb * 2 ** 20)),
-               "COURSE_GRADE_FLOOD_BYTES": str(FLOOD_BYTES)}
+               "COURSE_GRADE_FLOOD_BYTES": str(FLOOD_BYTES),
+               "COURSE_GRADE_CHECK_SOCKET": str(self.slot.sockets / CHECK_SOCKET)}
         data = data_dir()
         if data:
             env["COURSE_DATA_DIR"] = str(data)

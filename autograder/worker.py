@@ -169,7 +169,8 @@ def grade(job):
             for attempt in (1, 2):
                 with open(box.sockets / "kernel.log", "wb") as log:
                     executor = SandboxedExecute(sandbox, job.limits, restore_code=restore_code(template),
-                                                lesson_cells=lesson_cells(template))
+                                                lesson_cells=lesson_cells(template),
+                                                checks=checks(job.lesson, template, spec_dir))
                     events = executor.run(graded, log_file=log)
                 busy = [reason for status, reason in events if status == st.BUSY]
                 if not busy or attempt == 2:
@@ -195,6 +196,22 @@ def grade(job):
     _write(graded, job.executed)
     result.seconds = round(time.monotonic() - start, 2)
     return result.to_json()
+
+
+def checks(lesson, template, folder):
+    """How the checker (checker.py) runs ``lesson``'s test cells: the lesson's own imports, from the
+    template, and its working folder. None for a lesson whose tests still run in the kernel."""
+    from autograder.checker import lesson_imports
+
+    if lesson in KERNEL_CHECKED:
+        return None
+    return {"imports": lesson_imports(lesson_cells(template)), "cwd": str(folder)}
+
+
+# Lessons whose test cells still run in the student's kernel (see the README: what is enforced): their
+# tests hand Keras objects to the student's functions and read type(layer).__name__, which a proxy of the
+# kernel's object cannot answer; they need models sent as data (config and weights) first.
+KERNEL_CHECKED = frozenset({"11_keras_mlp", "12_keras_lenet5", "13_keras_rnn", "14_which_network"})
 
 
 def lesson_cells(template):

@@ -209,7 +209,7 @@ def keras_loss_and_grads(keras_model, X, y, task="classification"):
 
 
 def fit_numpy_and_keras(build_keras, layer_sizes, data, test, task="classification", num_epochs=5, batch_size=32,
-                        lr=1e-3, activation="relu", seed=0):
+                        lr=1e-3, activation="relu", seed=0, copy_weights=None):
     """Train the same MLP with course.nn (``fit``, Adam) and with Keras (Adam), from the same weights.
 
     Parameters
@@ -221,6 +221,9 @@ def fit_numpy_and_keras(build_keras, layer_sizes, data, test, task="classificati
     task : "classification" (score: accuracy, loss: cross-entropy) or "regression" (score: R² from
         ``sklearn.metrics.r2_score``, loss: mean squared error): the one switch between the two
     num_epochs, batch_size, lr, activation : the same for both; seed: the weights and batch order
+    copy_weights : ``copy_weights(params, keras_model) -> keras_model``, puts the course.nn model's
+        params into the Keras model's Dense layers (lesson 11's ``copy_weights_to_keras``; default
+        :func:`dense_weights_to_keras`)
 
     Returns
     -------
@@ -238,7 +241,8 @@ def fit_numpy_and_keras(build_keras, layer_sizes, data, test, task="classificati
     X_train, y_train, X_val, y_val = data
     X_test, y_test = test
     numpy_model = mlp(layer_sizes, np.random.default_rng(seed), activation=activation, dtype=np.float32, loss=loss)
-    keras_model = dense_weights_to_keras(numpy_model, build_keras(layer_sizes, activation))   # same start
+    copy_weights = dense_weights_to_keras if copy_weights is None else copy_weights
+    keras_model = copy_weights(numpy_model.params, build_keras(layer_sizes, activation))   # same start
     compile_mlp(keras_model, task, lr)
     start = time.perf_counter()
     numpy_history = fit(numpy_model, data, num_epochs=num_epochs, batch_size=batch_size, lr=lr,

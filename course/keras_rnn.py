@@ -313,7 +313,8 @@ def _finish(train, test, lengths, num_train, num_test, seed):
         np.asarray(lengths)[idx]
 
 
-def load_imdb(num_words=10_000, skip_top=0, maxlen=200, num_train=None, num_test=None, download=False, seed=0):
+def load_imdb(num_words=10_000, skip_top=0, maxlen=200, num_train=None, num_test=None, download=False, seed=0,
+              pad=None):
     """The IMDB reviews through Keras' own loader, padded and truncated to ``maxlen`` ids.
 
     ``keras.datasets.imdb.load_data`` downloads ``imdb.npz`` (17 MB, checked against its SHA-256) into
@@ -326,6 +327,8 @@ def load_imdb(num_words=10_000, skip_top=0, maxlen=200, num_train=None, num_test
     skip_top : ids below skip_top (the most frequent words) -> 2 as well
     maxlen : every review padded (at the start) or truncated (its start cut) to maxlen ids
     num_train, num_test : random subsets (quick mode);  download : fetch imdb.npz if it is not cached
+    pad : ``pad(sequences, maxlen) -> (N, maxlen)`` that pads and truncates (lesson 13's
+        ``pad_and_truncate``; default :func:`pad_and_truncate`)
 
     Returns
     -------
@@ -352,8 +355,9 @@ def load_imdb(num_words=10_000, skip_top=0, maxlen=200, num_train=None, num_test
         except Exception:             # noqa: BLE001 - the words only serve to print reviews
             pass
     lengths = [len(x) for x in x_train]
-    X_train, y_tr, X_test, y_te, lengths = _finish((pad_and_truncate(list(x_train), maxlen), y_train),
-                                                   (pad_and_truncate(list(x_test), maxlen), y_test),
+    pad = pad_and_truncate if pad is None else pad
+    X_train, y_tr, X_test, y_te, lengths = _finish((pad(list(x_train), maxlen), y_train),
+                                                   (pad(list(x_test), maxlen), y_test),
                                                    lengths, num_train, num_test, seed)
     return TextData(X_train, y_tr, X_test, y_te, ("negative", "positive"), num_words, skip_top, maxlen,
                     f"IMDB reviews (keras.datasets.imdb, {path})", True, index_to_word, lengths,
@@ -370,7 +374,7 @@ def _paragraph_words(name, folder=None):
 
 
 def load_austen_texts(num_words=10_000, skip_top=0, maxlen=200, num_train=None, num_test=None, seed=0,
-                      folder=None):
+                      folder=None, pad=None):
     """The offline stand-in for IMDB: is a paragraph of Jane Austen from an early or a late novel?
 
     Early: Sense and Sensibility, Pride and Prejudice, Northanger Abbey (written in the 1790s);
@@ -405,8 +409,9 @@ def load_austen_texts(num_words=10_000, skip_top=0, maxlen=200, num_train=None, 
     (_, x_train), (raw_test, x_test) = encode(train_idx), encode(test_idx)
     y = np.array(labels, dtype=np.int64)
     lengths = [len(x) for x in x_train]
-    X_train, y_tr, X_test, y_te, lengths = _finish((pad_and_truncate(x_train, maxlen), y[train_idx]),
-                                                   (pad_and_truncate(x_test, maxlen), y[test_idx]),
+    pad = pad_and_truncate if pad is None else pad
+    X_train, y_tr, X_test, y_te, lengths = _finish((pad(x_train, maxlen), y[train_idx]),
+                                                   (pad(x_test, maxlen), y[test_idx]),
                                                    lengths, num_train, num_test, seed)
     index_to_word = {0: "<pad>", START: "<start>", OOV: "<unk>", **{r + INDEX_FROM: w for w, r in rank.items()}}
     return TextData(X_train, y_tr, X_test, y_te, ("early novel", "late novel"), num_words, skip_top, maxlen,
@@ -415,15 +420,16 @@ def load_austen_texts(num_words=10_000, skip_top=0, maxlen=200, num_train=None, 
                     f"{len(train_idx):,} training and {len(test_idx):,} test paragraphs of Austen's six novels")
 
 
-def load_text_data(num_words=10_000, skip_top=0, maxlen=200, num_train=None, num_test=None, download=False, seed=0):
+def load_text_data(num_words=10_000, skip_top=0, maxlen=200, num_train=None, num_test=None, download=False, seed=0,
+                   pad=None):
     """IMDB (:func:`load_imdb`) when it can be had, else Austen's paragraphs (:func:`load_austen_texts`).
 
     Returns the TextData; when IMDB could not be had, its ``note`` starts with the reason.
     """
     try:
-        return load_imdb(num_words, skip_top, maxlen, num_train, num_test, download=download, seed=seed)
+        return load_imdb(num_words, skip_top, maxlen, num_train, num_test, download=download, seed=seed, pad=pad)
     except DataError as error:
-        data = load_austen_texts(num_words, skip_top, maxlen, num_train, num_test, seed=seed)
+        data = load_austen_texts(num_words, skip_top, maxlen, num_train, num_test, seed=seed, pad=pad)
         data.note = f"IMDB is not available here ({error}). Instead: {data.note}"
         return data
 

@@ -1,16 +1,18 @@
 """The student bundle (`course-grade release --bundle`): what students get holds no answer, and it runs.
 
 The fast tests check the pieces (the rewrite of a module, the table of what each lesson needs, the
-refusals). The heavy ones build four bundles through the command line, each once on the worker of its own
+refusals). The heavy ones build five bundles through the command line, each once on the worker of its own
 xdist group, each releasing only what its lessons need: lessons 01 and 04 in a folder (every answer but
-those of 01 and 02 left out), lesson 07 with its own answers as a zip, lesson 09 in a folder, and every
-lesson as a zip. They check the files' contents, that a bundle imports and installs from its own folder,
+those of 01 and 02 left out), lesson 07 with its own answers as a zip, lesson 07 without them in a folder,
+lesson 09 in a folder, and every lesson as a zip. They check the files' contents, that a bundle imports
+and installs from its own folder,
 and that a student who did the work passes every cell of lessons 01, 04, 07 and 09 with nothing but the
 bundle: the solution cells in the bundle's notebook, executed in quick mode against the bundled package.
 Those lessons stand for the rest (01 and 04 use the library little, 07 trains with it, 09 builds on the
 optimizers and layers of earlier lessons); running every lesson would take longer than the suite allows.
-Lesson 07 cannot run without its own answers (its given cells train with course.nn.fit), so "07 without
---released 07" is the refusal test.
+A lesson's given cells call the student's own functions, never the library's answers of the same lesson
+(lesson 07 trains with the student's `train` and `adam`, not with course.nn.fit): a bundle of lesson 07
+without --released 07 runs.
 """
 
 from __future__ import annotations
@@ -167,15 +169,26 @@ def test_a_missing_release_is_refused_with_the_fix(tmp_path):
     assert not (tmp_path / "b").exists()
 
 
-def test_a_lesson_that_calls_its_own_answers_says_so(tmp_path):
-    """Is lesson 07 without --released 07 refused, saying that its given cells call its own answers?"""
-    assert "07_optimizers" in lessons_needed(["07_optimizers"])
-    out = course_grade("release", "--bundle", tmp_path / "b", "--lessons", "07", "--released", "02", "03")
-    assert out.returncode == 1
-    assert "lesson 07 needs its own answers (" in out.stderr and "course.nn.train.fit" in out.stderr
-    assert "runs only with --released 07, which hands them to students" in out.stderr
-    assert "add --released 04 06 07 08, or bundle other lessons" in out.stderr
-    assert not (tmp_path / "b").exists()
+def test_a_lesson_that_calls_its_own_answers_says_so(monkeypatch):
+    """Were lesson 07's given cells to call its own answers, would its bundle be refused, saying so?"""
+    needs = dict(bundle.NEEDS, **{"07_optimizers": ["course.nn.train.fit", "course.nn.init.he_normal"]})
+    monkeypatch.setattr(bundle, "NEEDS", needs)
+    [problem] = bundle.missing_releases(["07_optimizers"], ["02"])
+    assert "lesson 07 needs its own answers (course.nn.train.fit;" in problem
+    assert "runs only with --released 07, which hands them to students" in problem
+    assert "add --released 03 07, or bundle other lessons" in problem
+
+
+# lessons whose given cells call the student's functions where they used to call the library's answers
+OWN_ANSWERS_FIXED = resolve(["06", "07", "11", "13"])
+
+
+@pytest.mark.parametrize("lesson", OWN_ANSWERS_FIXED)
+def test_a_lesson_does_not_need_its_own_answers(lesson):
+    """Does running the lesson (NEEDS) call none of its own answers, so that it runs without releasing them?"""
+    own = sorted(d for d, owners in bundle.needs(lesson).items() if lesson in owners)
+    assert own == [], f"{lesson}'s given cells call the library's answers of its own exercises: {own}"
+    assert bundle.missing_releases([lesson], [o for o in lessons_needed([lesson]) if o != lesson]) == []
 
 
 def test_needs_table_is_what_the_probe_prints():
@@ -221,7 +234,7 @@ def test_cli_options_go_together(tmp_path):
 # -- the bundles --------------------------------------------------------------------------------------------
 
 EARLY = resolve(["01", "04"])
-SEVEN = resolve(["07"])
+SEVEN = resolve(["07"])   # released with (seven_released) and without (seven) its own answers
 LENET = resolve(["09"])
 
 
@@ -230,6 +243,7 @@ class Bundles(dict):
 
     # name: (lessons, also release the lessons themselves, where); each releases what its lessons need
     PLAN = {"early": (EARLY, False, "early"), "seven_released": (SEVEN, True, "seven.zip"),
+            "seven": (SEVEN, False, "seven"),
             "lenet": (LENET, False, "lenet"), "everything": (lesson_ids(), False, "everything.zip")}
 
     def __init__(self, base):
@@ -434,10 +448,10 @@ def test_existing_bundle_is_kept_without_force_and_replaced_with_it(bundles, tmp
     assert not list(tmp_path.glob(".course-bundle-*")), "the scratch folder is left behind"
 
 
-# 07 "without --released" cannot run (its given cells train with course.nn.fit, its own answer): the refusal
-# test covers it
+# "seven" releases only what lesson 07 needs of earlier lessons: its given cells must run on the student's
+# own sgd, adam, minibatches and train (the library's stubs raise NotImplementedError)
 RUNS = [("early", "01_softmax"), ("early", "04_one_hot_and_forward"), ("seven_released", "07_optimizers"),
-        ("lenet", "09_lenet5")]
+        ("seven", "07_optimizers"), ("lenet", "09_lenet5")]
 
 
 @pytest.mark.notebooks
@@ -446,7 +460,9 @@ RUNS = [("early", "01_softmax"), ("early", "04_one_hot_and_forward"), ("seven_re
 def test_a_solved_lesson_runs_against_the_bundle(bundles, name, lesson, tmp_path):
     """Does a student who did the work (the solution cells in the bundle's notebook) pass every cell, test
     cells included, with only the bundle's own package on the path (quick mode)?"""
-    folder, _, _, _ = bundles[name]
+    folder, _, released, _ = bundles[name]
+    if name == "seven":
+        assert lesson not in released and "raise NotImplementedError(" in (folder / "course/nn/optim.py").read_text()
     student = nbformat.read(folder / "lessons" / lesson / f"{lesson}.ipynb", as_version=4)
     nb = bundle.solved(student, nbformat.read(SOLUTIONS / lesson / f"{lesson}.ipynb", as_version=4))
     work = tmp_path / lesson
