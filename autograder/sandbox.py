@@ -148,9 +148,10 @@ class Support:
             nproc = "" if self.switch_user else "; RLIMIT_NPROC would count all of the user's processes"
             out.append(("process count", "not capped by a cgroup" + nproc))
         out.append(("disk I/O", "bandwidth is not limited"))
-        out.append(("test integrity", "student code runs in the kernel that runs the tests: it can patch "
-                                      "IPython to hide failures (a test cell fails on an error output or an "
-                                      "error reply; code touching IPython is flagged for review)"))
+        out.append(("test integrity", "lessons 01-10 run their tests in the checker, apart from student code; "
+                                      "the Keras lessons' tests (11-14) still run in the student's kernel, "
+                                      "where code could patch IPython to hide failures (such code is "
+                                      "flagged for review)"))
         return [(what, why + (f" ({'; '.join(self.problems)})" if self.problems and what in
                               ("filesystem", "network", "process count") else ""))
                 for what, why in out]

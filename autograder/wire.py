@@ -444,7 +444,9 @@ class Peer:
         """Call ``target`` (a proxy) at the other end; write back what the call changed in the arguments."""
         args, kwargs = list(args), dict(kwargs)
         tree, blobs = self.encode([target, args, kwargs])
-        send(self.sock, {"op": "call", "v": tree}, blobs)
+        # the caller's floating-point error handling goes with the call: a check written as
+        # ``with np.errstate(over="raise"): f(x)`` must see f's overflow, wherever f runs
+        send(self.sock, {"op": "call", "v": tree, "err": np.geterr()}, blobs)
         value, back = self._wait(args + list(kwargs.values()))
         everything = args + list(kwargs.values())
         for index, new in back:
@@ -498,11 +500,12 @@ class Peer:
                 target, args, kwargs = self.decode(header.get("v"), blobs)
                 everything = list(args) + list(kwargs.values())
                 before = [self.encode(a) for a in everything]
-                value = target(*args, **kwargs)
-                if isinstance(value, types.GeneratorType):
-                    # run it out now, while the arguments are still ours: its draws from a generator
-                    # argument then come back with the call (the caller gets an iterator over the items)
-                    value = _Items(value)
+                with np.errstate(**_errstate(header.get("err"))):
+                    value = target(*args, **kwargs)
+                    if isinstance(value, types.GeneratorType):
+                        # run it out now, while the arguments are still ours: its draws from a generator
+                        # argument then come back with the call (the caller gets an iterator over the items)
+                        value = _Items(value)
                 positions = {id(a): (i, a) for i, a in enumerate(everything)}
                 out = []
                 back = []
@@ -521,6 +524,17 @@ class Peer:
             raise
         except BaseException as exc:  # noqa: BLE001 - the other end gets every error raised by the request
             send(self.sock, {"op": "raise", "error": self._error_tree(exc)})
+
+
+ERR_KINDS = ("divide", "over", "under", "invalid")
+ERR_MODES = ("ignore", "warn", "raise", "print")   # not "call" or "log": they need a handler set here
+
+
+def _errstate(err):
+    """The keyword arguments of ``np.errstate`` that a call's ``err`` field asks for (bad entries dropped)."""
+    if not isinstance(err, dict):
+        return {}
+    return {k: v for k, v in err.items() if k in ERR_KINDS and v in ERR_MODES}
 
 
 def _apply(op, target, args):
