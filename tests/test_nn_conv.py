@@ -372,6 +372,66 @@ def test_lenet5_loss_gradients_match_numeric_gradients(batch_norm, activation):
                 (name, index, grads[name][index], numeric)
 
 
+def counting(function, calls, name):
+    """``function`` with lesson 09's signature (no workspace, no need_dX), counting its calls in ``calls``."""
+    def wrapper(*args):
+        calls[name] = calls.get(name, 0) + 1
+        return function(*args)
+    return wrapper
+
+
+def test_lenet5_functions_are_called_instead_of_the_library_ones():
+    """Does lenet5(functions=...) run the given functions (lesson 09's signatures) in every layer, at training
+    and test time, and give the library's loss, gradients and scores when they compute the same thing?"""
+    given = {"conv_forward": conv.conv_forward_naive, "conv_backward": conv.conv_backward_naive,
+             "maxpool_forward": pool.maxpool_forward_naive, "maxpool_backward": pool.maxpool_backward_naive,
+             "flatten_forward": reshape.flatten_forward, "flatten_backward": reshape.flatten_backward,
+             "batchnorm_forward": batchnorm.batchnorm_forward, "batchnorm_backward": batchnorm.batchnorm_backward}
+    calls = {}
+    functions = {name: counting(f, calls, name) for name, f in given.items()}
+    g = np.random.default_rng(40)
+    X, y = g.random((2, 1, 28, 28)), np.array([3, 7])
+    ours = lenet5(np.random.default_rng(41), dtype=np.float64, batchnorm=True, functions=functions)
+    library = lenet5(np.random.default_rng(41), dtype=np.float64, batchnorm=True)
+    loss, grads = ours.loss(X, y)
+    assert calls == {"conv_forward": 2, "conv_backward": 2, "maxpool_forward": 2, "maxpool_backward": 2,
+                     "flatten_forward": 1, "flatten_backward": 1, "batchnorm_forward": 4, "batchnorm_backward": 4}
+    library_loss, library_grads = library.loss(X, y)
+    close(loss, library_loss)
+    for name in library_grads:
+        close(grads[name], library_grads[name], rtol=1e-8, atol=1e-12)
+    close(ours.scores(X), library.scores(X))          # test time: the given functions too
+    assert calls["conv_forward"] == 4 and calls["maxpool_forward"] == 4 and calls["batchnorm_forward"] == 8
+
+
+def test_a_wrong_given_function_changes_lenet5s_loss():
+    """Is a given function's output really used: does a convolution that doubles its output change the loss?"""
+    functions = {"conv_forward": lambda X, W, b, stride, pad: conv.conv_forward(X, 2 * W, 2 * b, stride, pad),
+                 "conv_backward": lambda dout, cache: conv.conv_backward(dout, cache)}
+    X, y = np.random.default_rng(42).random((4, 784)), np.array([0, 1, 2, 3])
+    right = lenet5(np.random.default_rng(43), dtype=np.float64).loss(X, y)[0]
+    wrong = lenet5(np.random.default_rng(43), dtype=np.float64, functions=functions).loss(X, y)[0]
+    assert abs(wrong - right) > 1e-3
+
+
+def test_lenet5_functions_refuse_unknown_names_half_pairs_and_non_functions():
+    """Does functions= name the bad key and list the accepted ones, refuse a forward without its backward,
+    and a value that is not a function, in lenet5 and in each layer?"""
+    with pytest.raises(ValueError, match=r"unknown name 'conv_fwd'; the layers accept conv_forward, conv_backward, "
+                                         r"maxpool_forward, .*batchnorm_backward"):
+        lenet5(np.random.default_rng(0), functions={"conv_fwd": conv.conv_forward_naive})
+    with pytest.raises(ValueError, match="unknown names 'a', 'b'"):
+        MaxPool2D(functions={"a": len, "b": len})
+    with pytest.raises(ValueError, match="'maxpool_forward' without 'maxpool_backward'"):
+        lenet5(np.random.default_rng(0), functions={"maxpool_forward": pool.maxpool_forward_naive})
+    with pytest.raises(ValueError, match="'batchnorm_backward' without 'batchnorm_forward'"):
+        BatchNorm(3, functions={"batchnorm_backward": batchnorm.batchnorm_backward})
+    with pytest.raises(TypeError, match=r"functions\['flatten_forward'\] must be a function, got int"):
+        Flatten(functions={"flatten_forward": 1, "flatten_backward": reshape.flatten_backward})
+    with pytest.raises(ValueError, match="unknown name 'relu_forward'"):
+        Conv2D(1, 2, 3, functions={"relu_forward": len})
+
+
 def test_sequential_of_conv_layers_trains_with_fit():
     """Does fit train a small Sequential of Conv2D, BatchNorm, MaxPool2D, Flatten and Dense on a toy image task?"""
     g = np.random.default_rng(14)

@@ -336,6 +336,36 @@ __all__ += ["Conv2D", "MaxPool2D", "Flatten", "BatchNorm", "lenet5"]
 
 INFERENCE_CHUNK = 1_024   # images per convolution at test time: bounds the patch matrix to ~100 MB
 
+# The functions the layers below call, by name: lesson 09's exercises. ``functions={name: f}`` makes a
+# layer (or lenet5, for all of them) call ``f`` instead, with the signature of the lesson's exercise.
+LAYER_FUNCTIONS = ("conv_forward", "conv_backward", "maxpool_forward", "maxpool_backward",
+                   "flatten_forward", "flatten_backward", "batchnorm_forward", "batchnorm_backward")
+
+
+def check_functions(functions):
+    """``functions`` as a dict {name in LAYER_FUNCTIONS: callable} ({} for None).
+
+    A forward function comes with its backward function (the backward pass reads the forward pass's
+    cache). Raises ValueError for an unknown name or half a pair, TypeError for a value that is not
+    callable.
+    """
+    if functions is None:
+        return {}
+    functions = dict(functions)
+    unknown = sorted(set(functions) - set(LAYER_FUNCTIONS))
+    if unknown:
+        raise ValueError(f"functions: unknown name{'s' if len(unknown) > 1 else ''} "
+                         f"{', '.join(map(repr, unknown))}; the layers accept {', '.join(LAYER_FUNCTIONS)}")
+    for name, function in functions.items():
+        if not callable(function):
+            raise TypeError(f"functions[{name!r}] must be a function, got {type(function).__name__}")
+    for forward, backward in zip(LAYER_FUNCTIONS[0::2], LAYER_FUNCTIONS[1::2]):
+        if (forward in functions) != (backward in functions):
+            given, missing = (forward, backward) if forward in functions else (backward, forward)
+            raise ValueError(f"functions: {given!r} without {missing!r}; give both (the backward pass reads "
+                             "the cache of the forward pass)")
+    return functions
+
 
 class Conv2D:
     """A convolution with ``num_filters`` filters of ``kernel_size`` x ``kernel_size`` over ``in_channels``.
@@ -345,10 +375,14 @@ class Conv2D:
     the (C K K, F) matrix the convolution multiplies its patches by (``init``: a name in INITIALIZERS
     or a callable), so He's fan-in is C K K. ``input_shape`` (C, H, W), for a first layer, reads each
     sample of the input (rows of pixels, (H, W) images) as a (C, H, W) image.
+
+    ``functions`` (see LAYER_FUNCTIONS) may hold ``conv_forward(X, W, b, stride, pad) -> (out, cache)``
+    and ``conv_backward(dout, cache) -> (dX, dW, db)`` to call instead of course.nn.conv's (lesson 09's
+    signatures: no workspace, and the input gradient is always computed).
     """
 
     def __init__(self, in_channels, num_filters, kernel_size, stride=1, pad="valid", init="he_normal",
-                 input_shape=None):
+                 input_shape=None, functions=None):
         self.in_channels, self.num_filters, self.kernel_size = int(in_channels), int(num_filters), int(kernel_size)
         self.stride, self.init = int(stride), init
         if pad == "same":
@@ -358,6 +392,8 @@ class Conv2D:
         self.pad = 0 if pad == "valid" else int(pad)
         self.input_shape = None if input_shape is None else tuple(int(s) for s in input_shape)
         self.names, self.workspace = None, _conv.Workspace()
+        functions = check_functions(functions)
+        self.forward_fn, self.backward_fn = functions.get("conv_forward"), functions.get("conv_backward")
 
     def build(self, index, rng, dtype):
         """Name the parameters "W{index}" (F, C, K, K) and "b{index}" (F,) and draw them (rng None: empty)."""
@@ -375,17 +411,26 @@ class Conv2D:
         shape = np.shape(X)
         if self.input_shape is not None:
             X = np.reshape(X, (shape[0],) + self.input_shape)
-        if train:       # the workspace is reused from step to step
-            out, cache = _conv.conv_forward(X, W, b, self.stride, self.pad, workspace=self.workspace)
+        given = self.forward_fn
+        if train:
+            if given is None:   # the workspace is reused from step to step
+                out, cache = _conv.conv_forward(X, W, b, self.stride, self.pad, workspace=self.workspace)
+            else:
+                out, cache = given(X, W, b, self.stride, self.pad)
             return out, (cache, shape)
         # Test time: no backward pass follows; chunks keep the patch matrix of a big batch small.
-        parts = [_conv.conv_forward(X[i:i + INFERENCE_CHUNK], W, b, self.stride, self.pad)[0]
+        forward = _conv.conv_forward if given is None else given
+        parts = [forward(X[i:i + INFERENCE_CHUNK], W, b, self.stride, self.pad)[0]
                  for i in range(0, len(X), INFERENCE_CHUNK)]
         return np.concatenate(parts) if len(parts) != 1 else parts[0], None
 
     def backward(self, dout, cache, need_dX=True):
         conv_cache, shape = cache
-        dX, dW, db = _conv.conv_backward(dout, conv_cache, need_dX=need_dX)
+        if self.backward_fn is None:
+            dX, dW, db = _conv.conv_backward(dout, conv_cache, need_dX=need_dX)
+        else:
+            dX, dW, db = self.backward_fn(dout, conv_cache)
+            dX = dX if need_dX else None
         if dX is not None:
             dX = dX.reshape(shape)
         return dX, {self.names[0]: dW, self.names[1]: db}
@@ -400,17 +445,25 @@ class MaxPool2D:
     """2 x 2 max pooling with stride 2; the gradient goes to the first maximum of each window.
 
     At training time the output, masks and gradient live in the layer's workspace (see course.nn.pool).
+    ``functions`` (see LAYER_FUNCTIONS) may hold ``maxpool_forward(X) -> (out, cache)`` and
+    ``maxpool_backward(dout, cache) -> dX`` to call instead (without a workspace).
     """
 
     names = ()
 
-    def __init__(self):
+    def __init__(self, functions=None):
         self.workspace = _conv.Workspace()   # reused from one training step to the next
+        functions = check_functions(functions)
+        self.forward_fn, self.backward_fn = functions.get("maxpool_forward"), functions.get("maxpool_backward")
 
     def forward(self, params, X, train):
+        if self.forward_fn is not None:
+            return self.forward_fn(X)
         return _pool.maxpool_forward(X, workspace=self.workspace if train else None)
 
     def backward(self, dout, cache, need_dX=True):
+        if self.backward_fn is not None:
+            return self.backward_fn(dout, cache), {}
         return _pool.maxpool_backward(dout, cache), {}
 
     def __repr__(self):
@@ -418,14 +471,26 @@ class MaxPool2D:
 
 
 class Flatten:
-    """(N, C, H, W) feature maps -> (N, C H W) rows, for the dense layers that follow."""
+    """(N, C, H, W) feature maps -> (N, C H W) rows, for the dense layers that follow.
+
+    ``functions`` (see LAYER_FUNCTIONS) may hold ``flatten_forward(X) -> (out, cache)`` and
+    ``flatten_backward(dout, cache) -> dX`` to call instead of course.nn.reshape's.
+    """
 
     names = ()
 
+    def __init__(self, functions=None):
+        functions = check_functions(functions)
+        self.forward_fn, self.backward_fn = functions.get("flatten_forward"), functions.get("flatten_backward")
+
     def forward(self, params, X, train):
+        if self.forward_fn is not None:
+            return self.forward_fn(X)
         return _reshape.flatten_forward(X)
 
     def backward(self, dout, cache, need_dX=True):
+        if self.backward_fn is not None:
+            return self.backward_fn(dout, cache), {}
         return _reshape.flatten_backward(dout, cache), {}
 
     def __repr__(self):
@@ -437,13 +502,18 @@ class BatchNorm:
 
     Parameters "gamma{index}" (ones) and "beta{index}" (zeros); the running mean and variance, used at
     test time, are state of the layer (``self.bn_param``), not parameters: no optimizer touches them
-    and ``save_params`` does not save them.
+    and ``save_params`` does not save them. ``functions`` (see LAYER_FUNCTIONS) may hold
+    ``batchnorm_forward(x, gamma, beta, bn_param) -> (out, cache)`` and ``batchnorm_backward(dout, cache)
+    -> (dx, dgamma, dbeta)`` to call instead of course.nn.batchnorm's.
     """
 
-    def __init__(self, num_features, momentum=0.9, eps=1e-5):
+    def __init__(self, num_features, momentum=0.9, eps=1e-5, functions=None):
         self.num_features = int(num_features)
         self.bn_param = {"momentum": momentum, "eps": eps}
         self.names = None
+        functions = check_functions(functions)
+        self.forward_fn = functions.get("batchnorm_forward")
+        self.backward_fn = functions.get("batchnorm_backward")
 
     def build(self, index, rng, dtype):
         self.names = (f"gamma{index}", f"beta{index}")
@@ -454,10 +524,12 @@ class BatchNorm:
 
     def forward(self, params, X, train):
         self.bn_param["mode"] = "train" if train else "test"
-        return _batchnorm.batchnorm_forward(X, params[self.names[0]], params[self.names[1]], self.bn_param)
+        forward = _batchnorm.batchnorm_forward if self.forward_fn is None else self.forward_fn
+        return forward(X, params[self.names[0]], params[self.names[1]], self.bn_param)
 
     def backward(self, dout, cache, need_dX=True):
-        dX, dgamma, dbeta = _batchnorm.batchnorm_backward(dout, cache)
+        backward = _batchnorm.batchnorm_backward if self.backward_fn is None else self.backward_fn
+        dX, dgamma, dbeta = backward(dout, cache)
         return dX, {self.names[0]: dgamma, self.names[1]: dbeta}
 
     def __repr__(self):
@@ -465,7 +537,7 @@ class BatchNorm:
 
 
 def lenet5(rng, activation="relu", dtype=np.float32, batchnorm=False, reg=0.0, init="he_normal",
-           input_shape=(1, 28, 28), num_classes=10, params=None, copy=True):
+           input_shape=(1, 28, 28), num_classes=10, params=None, copy=True, functions=None):
     """LeNet-5 for 28 x 28 images: conv 6@5x5 'same' -> pool -> conv 16@5x5 -> pool -> 120 -> 84 -> classes.
 
     The activation comes after each pooling (max pooling commutes with a non-decreasing activation,
@@ -479,6 +551,14 @@ def lenet5(rng, activation="relu", dtype=np.float32, batchnorm=False, reg=0.0, i
     batchnorm : insert batch normalization;  reg : L2 strength on every "W...";  init : initializer
     input_shape : (C, H, W) of an image; inputs may come as rows (N, C H W), (N, H, W) or (N, C, H, W)
     num_classes : outputs;  params, copy : see Sequential
+    functions : optional {name: function} that the layers call instead of the library's, with lesson
+        09's signatures (names in LAYER_FUNCTIONS, forward and backward in pairs):
+        conv_forward(X (N, C, H, W), W (F, C, K, K), b (F,), stride, pad) -> (out (N, F, OH, OW), cache),
+        conv_backward(dout, cache) -> (dX, dW, db); maxpool_forward(X (N, C, H, W)) -> (out (N, C, H/2,
+        W/2), cache), maxpool_backward(dout, cache) -> dX; flatten_forward(X (N, C, H, W)) -> (out
+        (N, C H W), cache), flatten_backward(dout, cache) -> dX; batchnorm_forward(x (N, D) or
+        (N, C, H, W), gamma, beta, bn_param) -> (out, cache), batchnorm_backward(dout, cache) -> (dx,
+        dgamma, dbeta). Without it the library's tuned functions run
 
     Returns
     -------
@@ -487,15 +567,17 @@ def lenet5(rng, activation="relu", dtype=np.float32, batchnorm=False, reg=0.0, i
         indices of the layers after them)
     """
     check_activation(activation)
+    fns = check_functions(functions)
     C, H, W = input_shape
     size = ((H // 2) - 4) // 2, ((W // 2) - 4) // 2             # after pool, valid 5x5 conv, pool
 
     def norm(n):
-        return [BatchNorm(n)] if batchnorm else []
+        return [BatchNorm(n, functions=fns)] if batchnorm else []
 
-    layers = [Conv2D(C, 6, 5, pad="same", init=init, input_shape=input_shape), *norm(6), MaxPool2D(),
-              Activation(activation),
-              Conv2D(6, 16, 5, init=init), *norm(16), MaxPool2D(), Activation(activation), Flatten(),
+    layers = [Conv2D(C, 6, 5, pad="same", init=init, input_shape=input_shape, functions=fns), *norm(6),
+              MaxPool2D(functions=fns), Activation(activation),
+              Conv2D(6, 16, 5, init=init, functions=fns), *norm(16), MaxPool2D(functions=fns),
+              Activation(activation), Flatten(functions=fns),
               Dense(16 * size[0] * size[1], 120, init), *norm(120), Activation(activation),
               Dense(120, 84, init), *norm(84), Activation(activation),
               Dense(84, num_classes, init)]
