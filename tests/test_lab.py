@@ -375,3 +375,95 @@ def test_lab_reports_errors_in_its_log_instead_of_raising(lab):
         box.value = False
     lab.train_button.click()
     assert "no network is active" in log_text(lab)
+
+
+# -- the student's functions in place of the lab's (functions=...) ---------------------------------------
+
+def test_param_count_and_sizes_for_budget_call_the_functions_passed():
+    """Do param_count and sizes_for_budget count and size with the functions passed, not the lab's own?"""
+    from course.lab.models import conv_params, dense_params, lstm_params
+
+    same = {"dense_params": lambda d, m: dense_params(d, m), "conv_params": lambda k, c, f: conv_params(k, c, f),
+            "lstm_params": lambda d, h: lstm_params(d, h)}
+    for task in ARCHITECTURES:
+        assert sizes_for_budget(task, functions=same) == sizes_for_budget(task)
+    no_bias = {"dense_params": lambda d, m: d * m}                  # a wrong count: the biases forgotten
+    assert param_count("tabular", "MLP", 10, functions=no_bias) == 30 * 10 + 10 * 10 + 10 * 2
+    assert param_count("tabular", "MLP", 10, functions=no_bias) != param_count("tabular", "MLP", 10)
+    assert param_count("image", "CNN", 4, functions={"conv_params": lambda k, c, f: 0}) == 7 * 7 * 8 * 10 + 10
+    assert param_count("image", "LSTM", 5, functions={"lstm_params": lambda d, h: 1}) == 1 + 5 * 10 + 10
+    calls = []
+
+    def first_size(count, budget, sizes, tolerance=0.1):
+        calls.append((count(3), budget, tolerance))
+        return 3
+    assert sizes_for_budget("tabular", functions={**no_bias, "size_for_budget": first_size}) == dict.fromkeys(
+        ARCHITECTURES["tabular"], 3)
+    assert len(calls) == 4 and calls[0] == (30 * 3 + 3 * 3 + 3 * 2, BUDGETS["tabular"], TOLERANCE)
+
+
+def test_compute_metrics_calls_the_functions_passed():
+    """Do compute_metrics' precision, recall, F1 and AUC-PR come from the functions passed when there are some?"""
+    g = np.random.default_rng(5)
+    P, y = g.dirichlet(np.ones(3), size=40), g.integers(0, 3, size=40)
+    same = {"precision_recall_f1": lambda *a: M.precision_recall_f1(*a),
+            "average_precision": lambda *a: M.average_precision(*a)}
+    assert M.compute_metrics(y, P, functions=same) == M.compute_metrics(y, P)
+    wrong = {"precision_recall_f1": lambda y_true, y_pred, K: (np.full(K, 0.1), np.full(K, 0.2), np.full(K, 0.3)),
+             "average_precision": lambda y_true, scores: 0.25}
+    out = M.compute_metrics(y, P, functions=wrong)
+    assert (out["precision"], out["recall"], out["F1"], out["AUC-PR"]) == pytest.approx((0.1, 0.2, 0.3, 0.25))
+    assert out["accuracy"] == M.compute_metrics(y, P)["accuracy"]
+
+
+WRONG_METRICS = {"precision_recall_f1": lambda y_true, y_pred, K: (np.zeros(K), np.zeros(K), np.full(K, 0.125)),
+                 "average_precision": lambda y_true, scores: 0.375}
+
+
+def test_run_experiment_sizes_and_scores_with_the_functions_passed():
+    """Does run_experiment build each network at the size the given size_for_budget picks and test it with the
+    given metrics?"""
+    from course.lab.training import run_experiment
+
+    mine = {**WRONG_METRICS, "size_for_budget": lambda count, budget, sizes, tolerance=0.1: 3}
+    rows, models = run_experiment({"tabular": tiny_task("tabular")}, {"tabular": {"num_epochs": 1, "batch_size": 16}},
+                                  architectures={"tabular": ("MLP",)}, functions=mine)
+    assert rows[0]["size"] == 3 and rows[0]["parameters"] == param_count("tabular", "MLP", 3)
+    assert rows[0]["test F1"] == 0.125 and rows[0]["test AUC-PR"] == 0.375
+
+
+def test_lab_sizes_trains_and_tests_with_the_functions_passed(tmp_path):
+    """Does the lab size its networks, follow their metrics and test them with the functions it was given?"""
+    from course.lab.app import Lab
+
+    mine = {**WRONG_METRICS, "size_for_budget": lambda count, budget, sizes, tolerance=0.1: 4}
+    lab = Lab({"tabular": tiny_task("tabular")}, tmp_path, num_epochs=1, batch_size=16, functions=mine)
+    for arch in ("CNN", "LSTM", "MLP + batch norm"):
+        lab.active["tabular"][arch].value = False
+    lab.train_button.click()
+    lab.test_button.click()
+    slot = lab.slots["tabular", "MLP"]
+    assert trainable_params(slot.model) == param_count("tabular", "MLP", 4)
+    assert slot.history["val F1"] == [0.125] and slot.history["train AUC-PR"] == [0.375]
+    assert slot.last_test["F1"] == 0.125 and slot.last_test["AUC-PR"] == 0.375 and "error" not in log_text(lab)
+
+
+def test_an_unknown_function_name_is_a_value_error_naming_it_and_the_accepted_ones(tmp_path):
+    """Is a name the lab does not know (or a value that is not a function) refused at once, saying what is accepted?"""
+    from course.lab.app import Lab
+    from course.lab.functions import REPLACEABLE
+    from course.lab.training import run_experiment
+
+    typo = {"dense": lambda d, m: d * m + m}
+    accepted = "'dense'; the lab accepts " + ", ".join(REPLACEABLE)
+    calls = [lambda: param_count("tabular", "MLP", 3, functions=typo),
+             lambda: sizes_for_budget("tabular", functions=typo),
+             lambda: M.compute_metrics([0, 1], np.eye(2), functions=typo),
+             lambda: run_experiment({"tabular": tiny_task("tabular")}, functions=typo),
+             lambda: Lab({"tabular": tiny_task("tabular")}, tmp_path, functions=typo)]
+    for call in calls:
+        with pytest.raises(ValueError) as error:
+            call()
+        assert accepted in str(error.value)
+    with pytest.raises(TypeError, match="'average_precision'.*function"):
+        M.compute_metrics([0, 1], np.eye(2), functions={"average_precision": 0.5})

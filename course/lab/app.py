@@ -19,6 +19,9 @@ One panel (``Lab(...).panel``, shown with ``course.widgets.show``), top to botto
   Load over weights trained since they were last saved, Save or Save log over existing files, Clear
   log over lines not saved yet.
 
+``Lab(..., functions=...)`` sizes and scores the networks with the given functions instead of the lab's
+own (``course.lab.functions``: lesson 14's notebook passes the student's).
+
 Everything is driven through the widgets' values and buttons, so the tests drive it from Python the
 same way (``lab.dataset.value = "image"; lab.train_button.click()``). The figures last drawn are kept
 in ``lab.figures`` ("curves", "confusion") for them to look at.
@@ -36,6 +39,7 @@ from matplotlib.ticker import MaxNLocator
 import numpy as np
 from IPython.display import display
 
+from course.lab.functions import check_functions
 from course.lab.metrics import METRICS
 from course.lab.models import ARCHITECTURES, build_model, sizes_for_budget, trainable_params
 from course.lab.training import new_history, test, train
@@ -80,10 +84,13 @@ class Lab:
     num_epochs, batch_size : the starting values of the controls
     max_metric_examples : training examples on which the training metrics are computed each epoch
     seed : Keras' seed before a network is built (the same start after a Reset)
+    functions : {name: function} to count, size and score with instead of the lab's own (any of
+        ``course.lab.functions.REPLACEABLE``; unknown names are a ValueError)
     """
 
     def __init__(self, tasks, folder, architectures=None, num_epochs=5, batch_size=32, max_epochs=100,
-                 max_metric_examples=2_000, seed=0):
+                 max_metric_examples=2_000, seed=0, functions=None):
+        self.functions = check_functions(functions)
         self._tasks, self._loaded = dict(tasks), {}
         self.architectures = {name: tuple((architectures or ARCHITECTURES)[name]) for name in self._tasks}
         self.slots = {(t, a): Slot(t, a) for t, archs in self.architectures.items() for a in archs}
@@ -297,7 +304,8 @@ class Lab:
 
         task = self.task(slot.task)
         vocab = len(task.vocab) + 2 if task.vocab is not None else 2_000
-        size = sizes_for_budget(slot.task, task.input_shape, task.num_classes, vocab)[slot.architecture]
+        size = sizes_for_budget(slot.task, task.input_shape, task.num_classes, vocab,
+                                functions=self.functions)[slot.architecture]
         load_keras().utils.set_random_seed(self.seed)
         slot.model = build_model(slot.task, slot.architecture, size, task.input_shape, task.num_classes, vocab)
         slot.history, slot.unsaved, slot.last_test = new_history(), False, None
@@ -337,7 +345,7 @@ class Lab:
             started = time.perf_counter()
             train(slot.model, task, num_epochs, batch_size, train_metrics=METRICS, val_metrics=METRICS,
                   history=slot.history, on_batch=on_batch, on_epoch=on_epoch,
-                  max_metric_examples=self.max_metric_examples)
+                  max_metric_examples=self.max_metric_examples, functions=self.functions)
             bar.value, bar.bar_style = bar.max, "success"
             slot.unsaved = True
             self.log(f"{slot.task} {slot.architecture}: trained {num_epochs} epoch{'s' if num_epochs > 1 else ''} in "
@@ -351,7 +359,7 @@ class Lab:
             return
         task = self.task()
         for slot in slots:
-            slot.last_test = test(slot.model, task)
+            slot.last_test = test(slot.model, task, functions=self.functions)
             scores = ", ".join(f"{k} {slot.last_test[k]:.3f}" for k in METRICS)
             self.log(f"{slot.task} {slot.architecture}: test ({len(task.y_test):,} examples): {scores}")
         self._draw_confusion(slots)

@@ -8,13 +8,16 @@
   ``average_precision_score``; Keras' ``AUC(curve="PR")`` approximates the same area on a fixed grid
   of thresholds, with interpolation).
 - :func:`compute_metrics`: the lab's five metrics (``METRICS``), macro-averaged over the classes, so
-  that a rare class counts as much as a frequent one.
+  that a rare class counts as much as a frequent one. Its ``functions={"precision_recall_f1": ...,
+  "average_precision": ...}`` computes them with other functions than these (lesson 14's notebook
+  passes the student's: ``course.lab.functions``).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from course.lab.functions import chosen
 from course.nn.metrics import accuracy, confusion_matrix
 
 __all__ = ["METRICS", "precision_recall_f1", "average_precision", "macro_average_precision", "compute_metrics"]
@@ -76,34 +79,38 @@ def average_precision(y_true, scores):
     return float(np.sum(np.diff(np.r_[0.0, recall]) * precision))
 
 
-def macro_average_precision(y_true, probs):
+def macro_average_precision(y_true, probs, functions=None):
     """The mean over the classes of each class's average precision (one class against the rest).
 
     y_true : (N,) labels;  probs : (N, K) probabilities (or scores). Classes without an example in
-    ``y_true`` are left out of the mean.
+    ``y_true`` are left out of the mean.  functions : {"average_precision": f} to use instead of
+    :func:`average_precision` (``course.lab.functions``)
     """
+    ap = chosen(functions, average_precision=average_precision).average_precision
     y_true, probs = np.asarray(y_true), np.asarray(probs)
     present = [k for k in range(probs.shape[1]) if np.any(y_true == k)]
-    return float(np.mean([average_precision(y_true == k, probs[:, k]) for k in present]))
+    return float(np.mean([ap(y_true == k, probs[:, k]) for k in present]))
 
 
-def compute_metrics(y_true, probs, names=METRICS):
+def compute_metrics(y_true, probs, names=METRICS, functions=None):
     """The metrics ``names`` (from METRICS) of class probabilities ``probs`` (N, K) for labels (N,).
 
     precision, recall and F1 are macro averages (the mean over the K classes); AUC-PR is
-    :func:`macro_average_precision`. Returns {name: float}.
+    :func:`macro_average_precision`. ``functions``: {"precision_recall_f1": f, "average_precision": f}
+    to compute them with instead of this module's (``course.lab.functions``). Returns {name: float}.
     """
     unknown = [n for n in names if n not in METRICS]
     if unknown:
         raise KeyError(f"unknown metrics {unknown}; choose from {', '.join(METRICS)}")
+    f = chosen(functions, precision_recall_f1=precision_recall_f1)
     y_true, probs = np.asarray(y_true), np.asarray(probs)
     y_pred = probs.argmax(axis=1)
     out = {}
     if {"precision", "recall", "F1"} & set(names):
-        p, r, f = precision_recall_f1(y_true, y_pred, probs.shape[1])
-        out.update({"precision": float(p.mean()), "recall": float(r.mean()), "F1": float(f.mean())})
+        p, r, f1 = f.precision_recall_f1(y_true, y_pred, probs.shape[1])
+        out.update({"precision": float(np.mean(p)), "recall": float(np.mean(r)), "F1": float(np.mean(f1))})
     if "accuracy" in names:
         out["accuracy"] = accuracy(y_true, y_pred)
     if "AUC-PR" in names:
-        out["AUC-PR"] = macro_average_precision(y_true, probs)
+        out["AUC-PR"] = macro_average_precision(y_true, probs, functions)
     return {name: out[name] for name in names}

@@ -18,7 +18,10 @@ sequence   (N, 40) word ids < 2,000     MLP: the bag of words (``CategoryEncodin
 :func:`param_count` gives each network's number of trainable parameters *by hand*, from the layer
 formulas (:func:`dense_params`, :func:`conv_params`, :func:`lstm_params`, :func:`gru_params`, ...);
 the tests check it against Keras for every size. :func:`size_for_budget` picks the size whose count is
-closest to the task's budget (``BUDGETS``) and refuses one more than 10% away.
+closest to the task's budget (``BUDGETS``) and refuses one more than 10% away. ``param_count`` and
+:func:`sizes_for_budget` take ``functions={"dense_params": ..., "size_for_budget": ..., ...}`` to count
+and size with other functions than these (lesson 14's notebook passes the student's:
+``course.lab.functions``).
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from math import prod
 import numpy as np
 
 from course.frameworks import load_keras
+from course.lab.functions import check_functions, chosen
 
 __all__ = ["ARCHITECTURES", "BUDGETS", "SIZES", "TOLERANCE", "EMBEDDING_DIM", "DROPOUT", "dense_params",
            "conv_params", "lstm_params", "gru_params", "batchnorm_params", "embedding_params", "param_count",
@@ -83,7 +87,7 @@ def _shape(task):
     return {"tabular": ((30,), 2), "image": ((28, 28), 10), "sequence": ((40,), 6)}[task]
 
 
-def param_count(task, architecture, size, input_shape=None, num_classes=None, vocab_size=2_000):
+def param_count(task, architecture, size, input_shape=None, num_classes=None, vocab_size=2_000, functions=None):
     """The number of trainable parameters of ``build_model(task, architecture, size, ...)``, by hand.
 
     Parameters
@@ -92,39 +96,45 @@ def param_count(task, architecture, size, input_shape=None, num_classes=None, vo
     size : the network's width (hidden units, or filters of its first convolution)
     input_shape, num_classes : the task's (default: (30,) and 2, (28, 28) and 10, (40,) and 6)
     vocab_size : word ids of the sequence task
+    functions : {"dense_params": f, ...} layer counts to use instead of this module's
+        (``course.lab.functions``; a ValueError names an unknown key)
     """
+    f = chosen(functions, dense_params=dense_params, conv_params=conv_params, lstm_params=lstm_params,
+               gru_params=gru_params, batchnorm_params=batchnorm_params, embedding_params=embedding_params)
+    dense, conv, lstm, gru, bnorm, embed = (f.dense_params, f.conv_params, f.lstm_params, f.gru_params,
+                                            f.batchnorm_params, f.embedding_params)
     default_shape, default_classes = _shape(task)
     shape, K, h = tuple(input_shape or default_shape), num_classes or default_classes, int(size)
     check_architecture(task, architecture)
     if task == "tabular":
         D = shape[0]
         if architecture == "MLP":
-            return dense_params(D, h) + dense_params(h, h) + dense_params(h, K)
+            return dense(D, h) + dense(h, h) + dense(h, K)
         if architecture == "CNN":
-            return conv_params(3, 1, h) + conv_params(3, h, h) + dense_params((D // 2 // 2) * h, K)
+            return conv(3, 1, h) + conv(3, h, h) + dense((D // 2 // 2) * h, K)
         if architecture == "LSTM":
-            return lstm_params(1, h) + dense_params(h, K)
-        return dense_params(D, h) + batchnorm_params(h) + dense_params(h, h) + batchnorm_params(h) + dense_params(h, K)
+            return lstm(1, h) + dense(h, K)
+        return dense(D, h) + bnorm(h) + dense(h, h) + bnorm(h) + dense(h, K)
     if task == "image":
         H, W = shape
         if architecture == "MLP":
-            return dense_params(H * W, h) + dense_params(h, h) + dense_params(h, K)
+            return dense(H * W, h) + dense(h, h) + dense(h, K)
         if architecture == "CNN":
             flat = (H // 4) * (W // 4) * 2 * h                   # two poolings halve each side twice
-            return conv_params((3, 3), 1, h) + conv_params((3, 3), h, 2 * h) + dense_params(flat, K)
+            return conv((3, 3), 1, h) + conv((3, 3), h, 2 * h) + dense(flat, K)
         if architecture == "LSTM":
-            return lstm_params(W, h) + dense_params(h, K)
-        return (conv_params((3, 3), 1, h) + batchnorm_params(h)
-                + conv_params((3, 3), h, 2 * h) + batchnorm_params(2 * h)
-                + conv_params((3, 3), 2 * h, 4 * h) + batchnorm_params(4 * h) + dense_params(4 * h, K))
+            return lstm(W, h) + dense(h, K)
+        return (conv((3, 3), 1, h) + bnorm(h)
+                + conv((3, 3), h, 2 * h) + bnorm(2 * h)
+                + conv((3, 3), 2 * h, 4 * h) + bnorm(4 * h) + dense(4 * h, K))
     V, E = vocab_size, EMBEDDING_DIM
     if architecture == "MLP":
-        return dense_params(V, h) + dense_params(h, h) + dense_params(h, K)
+        return dense(V, h) + dense(h, h) + dense(h, K)
     if architecture == "CNN":
-        return embedding_params(V, E) + conv_params(5, E, h) + dense_params(h, K)
+        return embed(V, E) + conv(5, E, h) + dense(h, K)
     if architecture == "LSTM":
-        return embedding_params(V, E) + lstm_params(E, h) + dense_params(h, K)
-    return embedding_params(V, E) + 2 * gru_params(E, h) + dense_params(2 * h, K)
+        return embed(V, E) + lstm(E, h) + dense(h, K)
+    return embed(V, E) + 2 * gru(E, h) + dense(2 * h, K)
 
 
 def check_architecture(task, architecture):
@@ -165,11 +175,17 @@ def size_for_budget(count, budget, sizes, tolerance=TOLERANCE):
     return best
 
 
-def sizes_for_budget(task, input_shape=None, num_classes=None, vocab_size=2_000, budget=None):
-    """{architecture: size} for every network of ``task`` at its budget (``BUDGETS[task]`` by default)."""
+def sizes_for_budget(task, input_shape=None, num_classes=None, vocab_size=2_000, budget=None, functions=None):
+    """{architecture: size} for every network of ``task`` at its budget (``BUDGETS[task]`` by default).
+
+    functions : {"size_for_budget": f, "dense_params": f, ...} to size and count with instead of this
+        module's (see :func:`param_count`)
+    """
     budget = BUDGETS[task] if budget is None else budget
-    return {arch: size_for_budget(lambda s, a=arch: param_count(task, a, s, input_shape, num_classes, vocab_size),
-                                  budget, SIZES)
+    functions = check_functions(functions)
+    pick = functions.get("size_for_budget", size_for_budget)
+    return {arch: pick(lambda s, a=arch: param_count(task, a, s, input_shape, num_classes, vocab_size, functions),
+                       budget, SIZES, TOLERANCE)
             for arch in ARCHITECTURES[task]}
 
 

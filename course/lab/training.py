@@ -7,6 +7,9 @@
 - :func:`test`: the five metrics and the confusion matrix on the test set.
 - :func:`run_experiment`: every network of every task at its budget, trained with the same recipe,
   one row each (parameters, test accuracy, macro F1, AUC-PR, seconds): :func:`results_table`.
+
+``train``, ``test`` and ``run_experiment`` take ``functions``: the counts, ``size_for_budget`` and the
+metrics to use instead of the lab's own (lesson 14's notebook passes the student's: ``course.lab.functions``).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import time
 import numpy as np
 
 from course.frameworks import load_keras
+from course.lab.functions import check_functions
 from course.lab.metrics import METRICS, compute_metrics
 from course.lab.models import ARCHITECTURES, BUDGETS, build_model, sizes_for_budget, trainable_params
 from course.nn.metrics import confusion_matrix
@@ -59,7 +63,7 @@ def new_history():
 
 
 def train(model, task, num_epochs, batch_size=32, train_metrics=("accuracy",), val_metrics=("accuracy",),
-          history=None, on_batch=None, on_epoch=None, max_metric_examples=5_000, seed=None):
+          history=None, on_batch=None, on_epoch=None, max_metric_examples=5_000, seed=None, functions=None):
     """Train ``model`` on ``task`` for ``num_epochs`` more epochs; returns its history (extended in place).
 
     Parameters
@@ -73,6 +77,7 @@ def train(model, task, num_epochs, batch_size=32, train_metrics=("accuracy",), v
     on_batch : ``on_batch(epoch, batch, num_batches)`` after every batch (a progress bar)
     on_epoch : ``on_epoch(history)`` after every epoch, once the metrics are in (live curves)
     seed : Keras' random seed before training (initial shuffles, dropout masks), or None
+    functions : {"precision_recall_f1": f, "average_precision": f} for the metrics (``course.lab.functions``)
 
     Returns
     -------
@@ -84,6 +89,7 @@ def train(model, task, num_epochs, batch_size=32, train_metrics=("accuracy",), v
         unknown = [n for n in names if n not in METRICS]
         if unknown:
             raise KeyError(f"unknown metrics {unknown}; choose from {', '.join(METRICS)}")
+    functions = check_functions(functions)
     if getattr(model, "optimizer", None) is None or not getattr(model, "compiled", True):
         compile_model(model)
     if seed is not None:
@@ -116,7 +122,7 @@ def train(model, task, num_epochs, batch_size=32, train_metrics=("accuracy",), v
                 if not names:
                     continue
                 P = P_val if X is None else probabilities(self.model, X)
-                for name, value in compute_metrics(y, P, names).items():
+                for name, value in compute_metrics(y, P, names, functions).items():
                     history.setdefault(f"{prefix} {name}", []).append(value)
             if on_epoch is not None:
                 on_epoch(history)
@@ -125,18 +131,20 @@ def train(model, task, num_epochs, batch_size=32, train_metrics=("accuracy",), v
     return history
 
 
-def test(model, task, names=METRICS):
+def test(model, task, names=METRICS, functions=None):
     """The metrics ``names`` and the confusion matrix of ``model`` on the test set of ``task``.
+
+    functions : {"precision_recall_f1": f, "average_precision": f} for the metrics (``course.lab.functions``)
 
     Returns {metric: float, ..., "confusion": (K, K) int64 counts (rows: true class)}.
     """
     P = probabilities(model, task.X_test)
-    result = compute_metrics(task.y_test, P, names)
+    result = compute_metrics(task.y_test, P, names, functions)
     result["confusion"] = confusion_matrix(task.y_test, P.argmax(axis=1), task.num_classes)
     return result
 
 
-def run_experiment(tasks, recipes=None, architectures=None, seed=0, progress=None):
+def run_experiment(tasks, recipes=None, architectures=None, seed=0, progress=None, functions=None):
     """Every network of every task at its task's budget, trained and tested with one recipe per task.
 
     Parameters
@@ -146,6 +154,8 @@ def run_experiment(tasks, recipes=None, architectures=None, seed=0, progress=Non
     architectures : {task: names} to run only some networks (default: all of ARCHITECTURES)
     seed : Keras' seed before each network is built (the same start for a rerun)
     progress : ``progress(message)`` after each network, or None
+    functions : {name: function} to count, size and score with instead of the lab's own: any of
+        ``course.lab.functions.REPLACEABLE`` (unknown names are a ValueError)
 
     Returns
     -------
@@ -154,19 +164,20 @@ def run_experiment(tasks, recipes=None, architectures=None, seed=0, progress=Non
     """
     keras = load_keras()
     recipes = RECIPES if recipes is None else recipes
+    functions = check_functions(functions)
     rows, models = [], {}
     for task_name, task in tasks.items():
         vocab = len(task.vocab) + 2 if task.vocab is not None else 2_000
-        sizes = sizes_for_budget(task_name, task.input_shape, task.num_classes, vocab)
+        sizes = sizes_for_budget(task_name, task.input_shape, task.num_classes, vocab, functions=functions)
         for arch in (architectures or ARCHITECTURES)[task_name]:
             keras.utils.set_random_seed(seed)
             model = compile_model(build_model(task_name, arch, sizes[arch], task.input_shape, task.num_classes, vocab))
             recipe = recipes[task_name]
             started = time.perf_counter()
             history = train(model, task, recipe["num_epochs"], recipe["batch_size"], train_metrics=(),
-                            val_metrics=("accuracy",))
+                            val_metrics=("accuracy",), functions=functions)
             seconds = time.perf_counter() - started
-            scores = test(model, task)
+            scores = test(model, task, functions=functions)
             rows.append({"task": task_name, "network": arch, "size": sizes[arch],
                          "parameters": trainable_params(model), "budget": BUDGETS[task_name],
                          "epochs": recipe["num_epochs"], "train seconds": seconds,
