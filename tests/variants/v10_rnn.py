@@ -4,19 +4,19 @@ that tells each mistake apart.
 rnn_step_forward / rnn_step_backward
     sigmoid in place of tanh (rnn_step_sigmoid) ............. rnn_step_forward_values: "h = tanh(x Wx + h_prev Wh + b)"
     the tanh derivative left out (rnn_step_backward_no_tanh_grad)  rnn_step_backward_gradcheck
-    db summed over the wrong axis (rnn_step_db_wrong_axis) .. rnn_step_backward_gradcheck: "db: wrong shape"
+    db summed over the wrong axis (rnn_step_db_wrong_axis) .. rnn_step_backward_gradcheck: "over the batch (axis 0)"
     valid: one matmul of [x, h_prev] with [Wx; Wh] (rnn_step_concatenated)
 rnn_forward / rnn_backward
     h0 not used (rnn_forward_ignores_h0) .................... rnn_forward_sequence: "H_all[:, 0]"
     states returned time-major (rnn_forward_time_major) ..... rnn_forward_sequence: "wrong shape"
     the sequence read backwards (rnn_forward_reversed) ...... rnn_forward_sequence: "H_all[:, 0]"
     h0 overwritten in place, h[:] = ... (rnn_forward_h0_in_place)  rnn_forward_sequence: "changed its input h0 in place"
-    dWh from the last step only (rnn_backward_dWh_last_step_only)  rnn_backward_gradcheck: "dWh"
+    dWh from the last step only (rnn_backward_dWh_last_step_only)  rnn_backward_gradcheck: "sum over every step"
     dh not carried to the earlier step (rnn_backward_no_carry)  rnn_backward_gradcheck
     valid: a loop over the step functions, gradients summed (rnn_sequence_from_steps)
 clip_gradients
     the caller's gradients scaled in place (clip_in_place) .. clip_gradients_norm: "changed its input grads['W']"
-    each gradient clipped by its own norm (clip_each_tensor)  clip_gradients_norm: "clipped W (scaled by 1 / 5)"
+    each gradient clipped by its own norm (clip_each_tensor)  clip_gradients_norm: "scaled by one factor"
     clipped by value (clip_by_value) ........................ clip_gradients_norm
     small gradients scaled up too (clip_always_rescales) .... clip_gradients_norm: "no clipping needed"
     valid: np.linalg.norm of the norms (clip_with_linalg_norm)
@@ -25,10 +25,11 @@ lstm_step_forward / lstm_step_backward
     sigmoid on the candidate g (lstm_g_sigmoid) ............. lstm_step_forward_gates: "tanh for g?"
     the previous cell state forgotten, c = i g (lstm_forgets_c_prev)  lstm_step_forward_gates: "the cell is kept"
     h = o c without tanh (lstm_h_without_tanh) .............. lstm_step_forward_gates: "h = o tanh(c)"
-    dc_prev without the forget gate (lstm_step_backward_dc_prev_without_f)  lstm_step_backward_gradcheck: "dc_prev"
+    dc_prev without the forget gate (lstm_step_backward_dc_prev_without_f)
+                                                  lstm_step_backward_gradcheck: "dc_prev = dc_total * f"
     valid: one einsum and matmul per gate block, another sigmoid (lstm_step_separate_gates)
 lstm_forward / lstm_backward
-    the cell state started at h0 (lstm_forward_cell_from_h0)  lstm_forward_sequence
+    the cell state started at h0 (lstm_forward_cell_from_h0)  lstm_forward_sequence: "the cell state starts at zeros"
     dc not carried back through time (lstm_backward_no_dc_carry)  lstm_backward_gradcheck
     valid: a loop over the step functions (lstm_sequence_from_steps)
 gru_step_forward ... gru_backward
@@ -42,7 +43,7 @@ bidirectional_forward / bidirectional_backward
     dout not reversed for the right-to-left layer (bidirectional_backward_not_reversed)  numeric check of dX
 lstm_classifier_scores / lstm_classifier_loss
     the first state instead of the last (classifier_first_state)  lstm_classifier_gradcheck: "from the last state"
-    the mean's gradient not divided by T (classifier_mean_not_divided)  lstm_classifier_gradcheck: "(pool='mean')"
+    the mean's gradient not divided by T (classifier_mean_not_divided)  lstm_classifier_gradcheck: "gets 1 / T"
 embedding_forward / embedding_backward
     dW[tokens] += dout, repeats not accumulated (embedding_backward_no_accumulate)  embedding_accumulates: "np.add.at"
     negative tokens accepted (embedding_negative_tokens) .... embedding_accumulates: "token -1"
