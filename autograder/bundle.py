@@ -82,17 +82,13 @@ NEEDS = {
         'course.nn.activations.tanh_backward', 'course.nn.activations.tanh_forward', 'course.nn.batches.minibatches',
         'course.nn.dense.dense_backward', 'course.nn.dense.dense_forward', 'course.nn.functional.softmax',
         'course.nn.losses.softmax_cross_entropy', 'course.nn.optim.adam', 'course.nn.train.fit'],
-    # needs 01 02 03 05 06 07 08 09
+    # needs 01 02 03 05 06 07 08
     '09_lenet5': ['course.digitreader.segment_digits', 'course.digitreader.to_mnist_frame',
         'course.nn.activations.relu_backward', 'course.nn.activations.relu_forward', 'course.nn.batches.minibatches',
-        'course.nn.batchnorm.batchnorm_backward', 'course.nn.batchnorm.batchnorm_forward',
-        'course.nn.conv.conv_backward', 'course.nn.conv.conv_forward', 'course.nn.conv.conv_output_size',
         'course.nn.dense.dense_backward', 'course.nn.dense.dense_forward', 'course.nn.dropout.dropout_backward',
         'course.nn.dropout.dropout_forward', 'course.nn.functional.softmax', 'course.nn.init.he_normal',
         'course.nn.init.normal_init', 'course.nn.losses.l2_penalty', 'course.nn.losses.softmax_cross_entropy',
-        'course.nn.metrics.confusion_matrix', 'course.nn.model.lenet5', 'course.nn.model.mlp',
-        'course.nn.optim.adam', 'course.nn.optim.sgd', 'course.nn.pool.maxpool_backward',
-        'course.nn.pool.maxpool_forward', 'course.nn.reshape.flatten_backward', 'course.nn.reshape.flatten_forward',
+        'course.nn.metrics.confusion_matrix', 'course.nn.model.mlp', 'course.nn.optim.adam', 'course.nn.optim.sgd',
         'course.nn.train.fit'],
     # needs 01 06 07
     '10_rnn': ['course.nn.batches.minibatches', 'course.nn.functional.softmax',
@@ -113,10 +109,8 @@ NEEDS = {
     # needs 10
     '13_keras_rnn': ['course.nn.recurrent.bidirectional_forward', 'course.nn.recurrent.gru_forward',
         'course.nn.recurrent.lstm_forward', 'course.nn.recurrent.rnn_forward'],
-    # needs 05 14
-    '14_which_network': ['course.lab.metrics.average_precision', 'course.lab.metrics.precision_recall_f1',
-        'course.lab.models.conv_params', 'course.lab.models.dense_params', 'course.lab.models.lstm_params',
-        'course.lab.models.size_for_budget', 'course.nn.metrics.accuracy', 'course.nn.metrics.confusion_matrix'],
+    # needs 05
+    '14_which_network': ['course.nn.metrics.accuracy', 'course.nn.metrics.confusion_matrix'],
 }
 
 
