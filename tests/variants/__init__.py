@@ -29,3 +29,10 @@ def edit(lesson, grade_id, *replacements):
             raise ValueError(f"{lesson} {grade_id}: {old!r} occurs {count} times in the solution cell, not once")
         source = source.replace(old, new)
     return source
+
+
+def edits(lesson):
+    """``_e(grade_id, (old, new), ...)`` for ``lesson``: {grade_id: that solution cell, edited as :func:`edit` does}."""
+    def _e(grade_id, *replacements):
+        return {grade_id: edit(lesson, grade_id, *replacements)}
+    return _e

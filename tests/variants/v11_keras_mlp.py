@@ -45,13 +45,12 @@ No graded function of this lesson draws random numbers (Keras' own initializers 
 tests), so there is no initializer or draw-order mistake; dtype mistakes are build_keras_mlp's.
 """
 
-from variants import edit
+from variants import edits
 
 LESSON = "11_keras_mlp"
 
 
-def _e(grade_id, *replacements):
-    return {grade_id: edit(LESSON, grade_id, *replacements)}
+_e = edits(LESSON)
 
 
 _MLP_LAYERS = "activation=activation if l < num_layers else None"

@@ -49,13 +49,12 @@ No graded cell uses return_sequences (lstm_text_classifier and rnn_classifier ar
 not exercises) and none draws random numbers.
 """
 
-from variants import edit
+from variants import edits
 
 LESSON = "13_keras_rnn"
 
 
-def _e(grade_id, *replacements):
-    return {grade_id: edit(LESSON, grade_id, *replacements)}
+_e = edits(LESSON)
 
 
 _GRU_RETURN = "        return [Wx, Wh, np.stack([b, np.zeros_like(b)])]\n"
