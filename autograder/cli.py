@@ -74,7 +74,7 @@ def _autograde(args):
     sup = support()
     if not sup.bwrap or not sup.cgroup:
         for what, why in sup.missing():
-            if what not in ("disk I/O", "test integrity"):
+            if what not in ("disk I/O", "model size"):
                 print(f"warning: {what}: {why}", file=sys.stderr)
     results = batch.autograde(course, lesson, workers=args.workers, limits=_limits(args), force=args.force,
                               students=args.student or None, progress=not args.quiet)

@@ -19,11 +19,10 @@ prints what this machine enforces):
   busy submission cannot slow the other workers.
 - **time**: wall-clock limits per cell and per notebook, enforced by the grader (see execute.py).
 
-Not enforced: disk I/O bandwidth; the integrity of the tests' results inside the kernel (student
-code shares the kernel with the tests, as in nbgrader, so it can patch IPython to hide failures: a
-test cell fails on an error output *or* an error reply, and code that touches IPython's machinery is
-flagged for review, see rebuild.py); and anything that needs a kernel or hypervisor boundary (a
-Linux kernel exploit escapes any namespace sandbox).
+The tests themselves run outside the sandbox, in the checker (checker.py), which only receives data
+from the kernel. Not enforced: disk I/O bandwidth; the size of a Keras model the checker rebuilds; and
+anything that needs a kernel or hypervisor boundary (a Linux kernel exploit escapes any namespace
+sandbox).
 """
 
 from __future__ import annotations
@@ -148,10 +147,8 @@ class Support:
             nproc = "" if self.switch_user else "; RLIMIT_NPROC would count all of the user's processes"
             out.append(("process count", "not capped by a cgroup" + nproc))
         out.append(("disk I/O", "bandwidth is not limited"))
-        out.append(("test integrity", "lessons 01-10 run their tests in the checker, apart from student code; "
-                                      "the Keras lessons' tests (11-14) still run in the student's kernel, "
-                                      "where code could patch IPython to hide failures (such code is "
-                                      "flagged for review)"))
+        out.append(("model size", "a Keras model is rebuilt in the checker as the student built it, "
+                                  "without a limit of its own on its size"))
         return [(what, why + (f" ({'; '.join(self.problems)})" if self.problems and what in
                               ("filesystem", "network", "process count") else ""))
                 for what, why in out]

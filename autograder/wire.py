@@ -14,6 +14,12 @@ What crosses is data, never code or pickles:
   back as a base ``ndarray`` whatever subclass was sent;
 - NumPy random generators as their state (the receiver gets a generator of its own);
 - dtypes and NumPy's and Python's own types by name;
+- Keras layers and models (``keras.Sequential``, functional models, single layers) as their configuration
+  (JSON, rebuilt by Keras itself in safe mode, from Keras's own classes only) and their weights; tensors
+  as arrays (a tensor again where TensorFlow is loaded). Each end keeps its copy of the other end's model
+  for the connection, and every message carries the weights and ``stop_training`` of the models that
+  changed since the last one, so a model passed either way stays one model (a callback that sets
+  ``self.model.stop_training`` stops the other end's ``fit``);
 - anything else stays where it lives and crosses as a handle: the other end gets a :class:`Proxy`
   whose calls, attributes and items are requests. A proxy claims the class of the object it stands for
   only if that class's module is already loaded on the receiving end (no import is ever done for the
@@ -259,6 +265,9 @@ class Peer:
         self.ids = {}            # id(object) -> handle
         self.proxies = {}        # the other end's handle -> its proxy here (one per object)
         self.counter = itertools.count(1)
+        self.own = {}            # token -> this end's Keras object, sent by value (the other end has a copy)
+        self.copies = {}         # the other end's token -> this end's copy of its Keras object
+        self.known = {}          # ("own" or "copy", token) -> the state the other end last saw
 
     # -- encoding -----------------------------------------------------------------------------
 
@@ -270,8 +279,16 @@ class Peer:
         arr = np.asarray(arr)
         if arr.dtype.kind not in PLAIN_KINDS or arr.dtype.fields is not None:
             return None
+        node = {tag: len(blobs), "dt": arr.dtype.str, "sh": list(arr.shape)}
+        order = _memory_order(arr)
+        if order is not None:
+            # a transposed view crosses in its memory order and is transposed back: the receiver's array
+            # has the same layout (a test may check that a result is C-contiguous, as np.transpose's is not)
+            arr = np.transpose(arr, order)
+            node["tr"] = [int(i) for i in np.argsort(order)]
         blobs.append(np.ascontiguousarray(arr).tobytes())
-        return {tag: len(blobs) - 1, "dt": arr.dtype.str, "sh": list(arr.shape)}
+        node["sh"] = list(arr.shape)
+        return node
 
     def _enc(self, v, blobs, args, depth):
         if depth > 64:
@@ -319,6 +336,10 @@ class Peer:
                 return {"nt": v.__name__}
         elif t is type(sys):
             return {"m": v.__name__, "h": self._handle(v)["h"]}
+        elif "keras" in sys.modules:
+            node = self._enc_keras(v, blobs)
+            if node is not None:
+                return node
         return self._handle(v)
 
     def _handle(self, v):
@@ -347,6 +368,13 @@ class Peer:
             blob = blobs[int(n["a"] if "a" in n else n["s"])]
             shape = tuple(int(s) for s in n["sh"])
             arr = np.frombuffer(blob, dtype=dtype).reshape(shape).copy()
+            if "tr" in n:
+                axes = [int(i) for i in n["tr"]]
+                if sorted(axes) != list(range(arr.ndim)):
+                    raise WireError("an array with unreadable axes was refused")
+                arr = np.transpose(arr, axes)
+            if n.get("tn") and "tensorflow" in sys.modules:
+                return sys.modules["tensorflow"].constant(arr)
             return arr if "a" in n else arr[()]
         if "fl" in n:
             return float(n["fl"])
@@ -397,6 +425,8 @@ class Peer:
                 return importlib.import_module(str(n["m"]))
             except ImportError:
                 pass
+        if "kv" in n or "kr" in n:
+            return self._dec_keras(n, blobs)
         if "h" in n:
             handle = int(n["h"])
             proxy = self.proxies.get(handle)
@@ -405,6 +435,112 @@ class Peer:
                 proxy = self.proxies[handle] = Proxy(self, handle, (str(cls[0]), str(cls[1])), bool(n.get("k")))
             return proxy
         raise WireError(f"an unreadable value was refused (keys {sorted(n)[:5]})")
+
+    # -- Keras objects, by value --------------------------------------------------------------------
+
+    def _enc_keras(self, v, blobs):
+        keras = sys.modules["keras"]
+        layer_class = getattr(getattr(keras, "layers", None), "Layer", None)
+        if isinstance(layer_class, type) and isinstance(v, layer_class):
+            for token, copy in self.copies.items():
+                if copy is v:
+                    return {"kr": token}          # the other end's own object: it has it already
+            token = next((t for t, obj in self.own.items() if obj is v), None)
+            if token is not None:
+                return {"kv": token}              # sent before: the message's "sync" brings any change
+            config = json.dumps(keras.saving.serialize_keras_object(v), default=_json_default)
+            token = next(self.counter)
+            self.own[token] = v
+            weights, attrs = _keras_state(v)
+            self.known[("own", token)] = _state_key(weights, attrs)
+            return {"kv": token, "cfg": config, "st": self._enc_state(weights, attrs, blobs)}
+        variable = getattr(keras, "Variable", None)
+        tf = sys.modules.get("tensorflow")
+        if (isinstance(variable, type) and isinstance(v, variable)) or (
+                tf is not None and isinstance(v, tf.Tensor) and hasattr(v, "numpy")):
+            try:
+                arr = np.asarray(v)
+            except Exception:  # noqa: BLE001 - a symbolic tensor has no values: it stays a handle
+                return None
+            node = self._array(arr, blobs, "a")
+            if node is not None:
+                node["tn"] = 1
+            return node
+        return None
+
+    def _enc_state(self, weights, attrs, blobs):
+        return {"w": [self._array(w, blobs, "a") for w in weights], "at": attrs}
+
+    def _dec_keras(self, n, blobs):
+        token = int(n.get("kv", n.get("kr")))
+        if "kr" in n:
+            if token not in self.own:
+                raise WireError("a Keras object this end never sent was refused")
+            return self.own[token]
+        if token in self.copies:
+            return self.copies[token]
+        if "cfg" not in n:
+            raise WireError("a Keras object this end never received was refused")
+        keras = self._keras_module()
+        config = json.loads(str(n["cfg"]))
+        unsafe = _unsafe_keras_classes(config)
+        if unsafe:
+            raise KerasObjectRefused(
+                f"the grader rebuilds a Keras model from its configuration, with Keras's own layers only: "
+                f"{', '.join(unsafe)} cannot be rebuilt. Build the model from the layers in keras.layers "
+                "(no Lambda layer, no class of your own).")
+        try:
+            obj = keras.saving.deserialize_keras_object(config, safe_mode=True)
+        except Exception as exc:  # noqa: BLE001 - reported as what it is: the model could not be rebuilt
+            raise KerasObjectRefused(f"the grader could not rebuild this Keras model from its configuration "
+                                     f"({type(exc).__name__}: {str(exc)[:300]})") from None
+        self.copies[token] = obj
+        weights, attrs = self._dec_state(n.get("st") or {}, blobs)
+        _set_keras_state(obj, weights, attrs)
+        self.known[("copy", token)] = _state_key(weights, attrs)
+        return obj
+
+    def _dec_state(self, node, blobs):
+        weights = [self._dec(w, blobs, [], 1) for w in node.get("w", [])]
+        if not all(isinstance(w, np.ndarray) for w in weights):
+            raise WireError("Keras weights that are not arrays were refused")
+        attrs = {k: v for k, v in (node.get("at") or {}).items() if k in KERAS_ATTRS and isinstance(v, bool)}
+        return weights, attrs
+
+    def _keras_module(self):
+        if "keras" not in sys.modules and "keras" in self.safe_modules:
+            import importlib
+
+            importlib.import_module("keras")
+        if "keras" not in sys.modules:
+            raise WireError("a Keras object was refused: Keras is not loaded at this end")
+        return sys.modules["keras"]
+
+    def _changed_keras(self, blobs):
+        """``[[side, token, state], ...]`` for the Keras objects whose weights or flags changed."""
+        changed = []
+        for side, table in (("own", self.own), ("copy", self.copies)):
+            for token, obj in table.items():
+                try:
+                    weights, attrs = _keras_state(obj)
+                except Exception:  # noqa: BLE001 - an object broken at this end: the other end keeps its state
+                    continue
+                key = _state_key(weights, attrs)
+                if self.known.get((side, token)) != key:
+                    self.known[(side, token)] = key
+                    changed.append([side, token, self._enc_state(weights, attrs, blobs)])
+        return changed
+
+    def _apply_sync(self, changed, blobs):
+        for side, token, node in changed:
+            # the sender's own object is our copy, and the sender's copy is our own object
+            mine = "copy" if side == "own" else "own"
+            obj = (self.copies if mine == "copy" else self.own).get(int(token))
+            if obj is None:
+                raise WireError("the state of a Keras object this end does not have was refused")
+            weights, attrs = self._dec_state(node, blobs)
+            _set_keras_state(obj, weights, attrs)
+            self.known[(mine, int(token))] = _state_key(weights, attrs)
 
     # -- errors ------------------------------------------------------------------------------------
 
@@ -437,7 +573,7 @@ class Peer:
 
     def request(self, op, target=None, *args, **fields):
         tree, blobs = self.encode([target, list(args)])
-        send(self.sock, {"op": op, "v": tree, **fields}, blobs)
+        self.send({"op": op, "v": tree, **fields}, blobs)
         return self._wait()[0]
 
     def call(self, target, args, kwargs):
@@ -446,16 +582,28 @@ class Peer:
         tree, blobs = self.encode([target, args, kwargs])
         # the caller's floating-point error handling goes with the call: a check written as
         # ``with np.errstate(over="raise"): f(x)`` must see f's overflow, wherever f runs
-        send(self.sock, {"op": "call", "v": tree, "err": np.geterr()}, blobs)
+        self.send({"op": "call", "v": tree, "err": np.geterr()}, blobs)
         value, back = self._wait(args + list(kwargs.values()))
         everything = args + list(kwargs.values())
         for index, new in back:
             _write_back(everything[index], new)
         return value
 
+    def send(self, header, blobs=None):
+        """Send one message, with the state of every Keras object that changed since the last one."""
+        blobs = list(blobs or [])
+        changed = self._changed_keras(blobs)
+        send(self.sock, {**header, "sync": changed} if changed else header, blobs)
+
+    def receive(self):
+        header, blobs = recv(self.sock)
+        if header.get("sync"):
+            self._apply_sync(header["sync"], blobs)
+        return header, blobs
+
     def _wait(self, args=None):
         while True:
-            header, blobs = recv(self.sock)
+            header, blobs = self.receive()
             op = header["op"]
             if op == "reply":
                 back = [(int(i), self.decode(t, blobs)) for i, t in header.get("back", [])]
@@ -468,13 +616,13 @@ class Peer:
         """Answer the other end's requests until it says it is done."""
         try:
             while True:
-                header, blobs = recv(self.sock)
+                header, blobs = self.receive()
                 self._serve_one(header, blobs)
         except (_Done, ConnectionError):
             return   # the other end is done, or gone: it reports what happened itself
 
     def done(self):
-        send(self.sock, {"op": "done"})
+        self.send({"op": "done"})
 
     def _serve_one(self, header, blobs):
         op = header["op"]
@@ -487,14 +635,14 @@ class Peer:
                     if isinstance(name, str) and name in self.namespace:
                         found[name] = self.namespace[name]
                 tree, out = self.encode(found)
-                send(self.sock, {"op": "reply", "v": tree}, out)
+                self.send({"op": "reply", "v": tree}, out)
                 return
             if op == "assign":
                 values = self.decode(header.get("v"), blobs)
                 for name, value in values.items():
                     if isinstance(name, str):
                         self.namespace[name] = value
-                send(self.sock, {"op": "reply", "v": None})
+                self.send({"op": "reply", "v": None})
                 return
             if op == "call":
                 target, args, kwargs = self.decode(header.get("v"), blobs)
@@ -514,20 +662,94 @@ class Peer:
                     if not _same(new, old):
                         back.append([i, self._enc(a, out, {}, 0)])
                 tree = self._enc(value, out, positions, 0)
-                send(self.sock, {"op": "reply", "v": tree, "back": back}, out)
+                self.send({"op": "reply", "v": tree, "back": back}, out)
                 return
             target, args = self.decode(header.get("v"), blobs)
             value = _apply(op, target, args)
             tree, out = self.encode(value)
-            send(self.sock, {"op": "reply", "v": tree}, out)
+            self.send({"op": "reply", "v": tree}, out)
         except (_Done, WireError, ConnectionError, KeyboardInterrupt, SystemExit):
             raise
         except BaseException as exc:  # noqa: BLE001 - the other end gets every error raised by the request
-            send(self.sock, {"op": "raise", "error": self._error_tree(exc)})
+            self.send({"op": "raise", "error": self._error_tree(exc)})
 
 
 ERR_KINDS = ("divide", "over", "under", "invalid")
 ERR_MODES = ("ignore", "warn", "raise", "print")   # not "call" or "log": they need a handler set here
+
+
+class KerasObjectRefused(ValueError):
+    """A Keras object that the receiving end does not rebuild (a class that is not Keras's own, a
+    configuration Keras cannot read)."""
+
+
+KERAS_ATTRS = ("stop_training",)       # the flags of a model that travel with its weights
+# Keras classes that load files or run code given as data: never rebuilt from a configuration
+KERAS_REFUSED = {"Lambda", "TFSMLayer", "TorchModuleWrapper", "JaxLayer", "FlaxLayer"}
+
+
+def _memory_order(arr):
+    """The axes of ``arr`` from the largest stride down, when that is not 0, 1, 2, ... and the array is
+    contiguous in that order (a transposed view); None otherwise (sent as C order)."""
+    if arr.ndim < 2 or arr.flags.c_contiguous or arr.size <= 1:
+        return None
+    order = sorted(range(arr.ndim), key=lambda i: -arr.strides[i])
+    return order if np.transpose(arr, order).flags.c_contiguous else None
+
+
+def _json_default(value):
+    if isinstance(value, (np.generic, np.ndarray)):
+        return value.tolist()
+    if isinstance(value, (set, frozenset)):
+        return sorted(value)
+    raise TypeError(f"{type(value).__name__} is not part of a Keras configuration that can be sent")
+
+
+def _unsafe_keras_classes(config):
+    """The classes a Keras configuration names that are not Keras's own or that Keras must not rebuild."""
+    found, stack = [], [config]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, list):
+            stack.extend(node)
+        elif isinstance(node, dict):
+            if "class_name" in node:
+                name, module = node.get("class_name"), node.get("module")
+                registered = node.get("registered_name")
+                own = isinstance(module, str) and (module == "keras" or module.startswith("keras."))
+                if not isinstance(name, str) or name in KERAS_REFUSED or (module is not None and not own) \
+                        or (registered is not None and registered != name):
+                    found.append(f"{name} (from {module or registered or 'an unknown module'})")
+            stack.extend(node.values())
+    return sorted(set(map(str, found)))
+
+
+def _keras_state(obj):
+    """(weights, flags) of a Keras layer or model: what changes while it is used."""
+    return ([np.asarray(w) for w in obj.get_weights()],
+            {name: bool(getattr(obj, name)) for name in KERAS_ATTRS if isinstance(getattr(obj, name, None), bool)})
+
+
+def _state_key(weights, attrs):
+    import hashlib
+
+    digest = hashlib.blake2b(digest_size=16)
+    for w in weights:
+        digest.update(f"{w.dtype.str}{w.shape}".encode())
+        digest.update(np.ascontiguousarray(w).tobytes())
+    return digest.hexdigest(), tuple(sorted(attrs.items()))
+
+
+def _set_keras_state(obj, weights, attrs):
+    if weights or obj.weights:
+        shapes = [tuple(w.shape) for w in obj.get_weights()]
+        if shapes != [w.shape for w in weights]:
+            raise KerasObjectRefused(f"the weights sent for a Keras object have the shapes "
+                                     f"{[w.shape for w in weights]}, the object has {shapes}: a model changed "
+                                     "in structure (layers added or rebuilt) cannot be sent back")
+        obj.set_weights(weights)
+    for name, value in attrs.items():
+        setattr(obj, name, value)
 
 
 def _errstate(err):
@@ -601,6 +823,14 @@ def _write_back(old, new):
                 _write_back(old[key], value)
             else:
                 old[key] = value
+    elif isinstance(old, (list, tuple)) and isinstance(new, (list, tuple)) and len(old) == len(new):
+        # the arrays inside stay the caller's own objects (a test holding weights[0] sees the change)
+        for i, (a, b) in enumerate(zip(old, new)):
+            if isinstance(a, (np.ndarray, dict, list, tuple)) and type(a) is type(b) \
+                    and (not isinstance(a, np.ndarray) or a.shape == b.shape):
+                _write_back(a, b)
+            elif isinstance(old, list):
+                old[i] = b
     elif isinstance(old, list) and isinstance(new, list):
         old[:] = new
     elif isinstance(old, np.random.Generator) and isinstance(new, np.random.Generator):

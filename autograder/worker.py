@@ -200,18 +200,10 @@ def grade(job):
 
 def checks(lesson, template, folder):
     """How the checker (checker.py) runs ``lesson``'s test cells: the lesson's own imports, from the
-    template, and its working folder. None for a lesson whose tests still run in the kernel."""
+    template, and its working folder. Every lesson's tests run there (Keras models cross as data)."""
     from autograder.checker import lesson_imports
 
-    if lesson in KERNEL_CHECKED:
-        return None
     return {"imports": lesson_imports(lesson_cells(template)), "cwd": str(folder)}
-
-
-# Lessons whose test cells still run in the student's kernel (see the README: what is enforced): their
-# tests hand Keras objects to the student's functions and read type(layer).__name__, which a proxy of the
-# kernel's object cannot answer; they need models sent as data (config and weights) first.
-KERNEL_CHECKED = frozenset({"11_keras_mlp", "12_keras_lenet5", "13_keras_rnn", "14_which_network"})
 
 
 def lesson_cells(template):
