@@ -171,6 +171,16 @@ def _readable(pattern):
     return " or ".join(repr(part) for part in plain.split("|"))
 
 
+# Phrases of NumPy's and Python's own error messages: an error raised by an operation that the bad input
+# broke, not by a check the student wrote.
+_LIBRARY_MESSAGE = re.compile(
+    r"operands could not be broadcast together|could not broadcast input array|matmul: Input operand"
+    r"|shapes \(.*\) and \(.*\) not aligned|cannot reshape array of size|out of bounds for axis"
+    r"|^(tuple|list) index out of range|too many indices for array|setting an array element with a sequence"
+    r"|^invalid literal for|object has no attribute|unsupported operand type|all the input array dimensions",
+    re.IGNORECASE)
+
+
 def check_raises(func, *args, error=ValueError, match=None, name=None, mention=None, **kwargs):
     """Check that ``func(*args, **kwargs)`` raises ``error`` whose message matches ``match``.
 
@@ -178,22 +188,64 @@ def check_raises(func, *args, error=ValueError, match=None, name=None, mention=N
     message should mention, for the failure message (default: the pattern itself), so that a student
     never has to read a pattern like ``\\bT\\b``. Returns nothing, so that a test cell ending with
     this check prints nothing.
+
+    Every failure says what to do: when another error came out (an ``IndexError`` from indexing with the
+    bad input, an ``AssertionError`` from an ``assert``), or the right error but with NumPy's own message
+    (an operation broke on the bad input before any check of the student's ran), the message says to
+    check the input at the start of the function and raise ``error`` there.
     """
     name = name or f"{getattr(func, '__name__', 'function')}(...)"
+    wanted = error.__name__
     try:
         func(*args, **kwargs)
     except error as exc:
         if match is not None and not re.search(match, str(exc), flags=re.IGNORECASE):
+            what = mention or _readable(match)
+            if _LIBRARY_MESSAGE.search(str(exc)):
+                raise CheckFailure(f"{name}: the {type(exc).__name__} came from NumPy or Python, not from a check of "
+                                   f"yours (its message does not mention {what}). Check the input at the start of "
+                                   f"the function and raise {wanted} yourself, with a message that mentions {what}. "
+                                   f"The message was: {str(exc)!r}") from None
             raise CheckFailure(f"{name}: raised {type(exc).__name__} as expected, but its message "
-                               f"{str(exc)!r} should mention {mention or _readable(match)}.") from None
+                               f"{str(exc)!r} should mention {what}: say there what is wrong, so that "
+                               "the caller knows what to fix.") from None
         return
     except NotImplementedError:
         raise  # the student has not written the function yet: say so plainly
     except Exception as exc:  # noqa: BLE001 - any other error is the student's to see
-        raise CheckFailure(f"{name}: expected {error.__name__}, but it raised "
-                           f"{type(exc).__name__}: {exc}") from None
-    raise CheckFailure(f"{name}: expected {error.__name__} to be raised, but it returned normally. "
+        if isinstance(exc, AssertionError):
+            fix = (f"an assert is not an input check (python -O removes every assert): raise {wanted}(...) "
+                   "instead")
+        else:
+            fix = (f"this input is invalid on purpose: check it at the start of the function and raise {wanted} "
+                   "yourself, before the line that failed")
+        raise CheckFailure(f"{name}: expected {wanted}, but it raised {type(exc).__name__}: "
+                           f"{str(exc).rstrip('.')}. Fix: {fix}.") from None
+    raise CheckFailure(f"{name}: expected {wanted} to be raised, but it returned normally. "
                        "Check the input and raise a clear error.")
+
+
+# What a test cell's call may raise on input that is fine: errors of the student's code, to explain. Not
+# RuntimeError: that is the course's own (an answer withheld during grading, a broken connection).
+_CODE_ERRORS = (ArithmeticError, AttributeError, IndexError, KeyError, TypeError, ValueError)
+
+
+@contextlib.contextmanager
+def explain(call, fix):
+    """Turn an error that the student's code raises inside the block into a failure that says what to do.
+
+    For calls on valid input, whose error would otherwise be NumPy's bare message (``operands could not be
+    broadcast together with shapes (4,2) (2,1)``). ``call`` names the call in the student's terms, with
+    the shapes ("dense(X, W, b) with X (2, 3), W (3, 2) and b (2,)"); ``fix`` says what the spec expects
+    there and where to look. The message is ``"<call> raised <error>. <fix>"`` and then the error's own
+    text. A :class:`CheckFailure` and a ``NotImplementedError`` (a function not written yet) pass through.
+    """
+    try:
+        yield
+    except (CheckFailure, NotImplementedError):
+        raise
+    except _CODE_ERRORS as exc:
+        raise CheckFailure(f"{call} raised {type(exc).__name__}. {fix}\n  The error: {exc}") from None
 
 
 @contextlib.contextmanager

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from course.testing import (CheckFailure, check_array, check_close, check_dtype, check_finite,
-                            check_raises, check_shape, check_true, check_type, quiet)
+                            check_raises, check_shape, check_true, check_type, explain, quiet)
 
 
 def test_integer_values_are_shown_plainly():
@@ -116,6 +116,52 @@ def test_check_raises():
         check_raises(_raises_value_error, 0, error=ValueError, match="temperature")
     with pytest.raises(CheckFailure, match="expected ValueError, but it raised TypeError"):
         check_raises(_raises_value_error, "x", error=ValueError)
+
+
+def test_check_raises_says_what_to_do_about_another_error():
+    """Is an IndexError (no check at all) or an AssertionError (an assert) told to raise the wanted error itself?"""
+    def no_check(X):
+        return X.shape[1]
+
+    def asserts(T):
+        assert T > 0, "T must be positive"
+
+    with pytest.raises(CheckFailure, match=r"raised IndexError: tuple index out of range\. Fix: .*check it at the "
+                                           r"start of the function and raise ValueError yourself"):
+        check_raises(no_check, np.ones(3), error=ValueError)
+    with pytest.raises(CheckFailure, match=r"an assert is not an input check.*raise ValueError\(\.\.\.\) instead"):
+        check_raises(asserts, 0, error=ValueError)
+
+
+def test_check_raises_tells_numpy_s_own_message_from_the_student_s():
+    """Is the right error with NumPy's own message (no check ran) told apart from a message that misses a word?"""
+    def unchecked(P, Y):
+        return np.asarray(P) * np.asarray(Y)
+
+    def checked(P, Y):
+        raise ValueError(f"Y has shape {np.shape(Y)}")
+
+    with pytest.raises(CheckFailure, match=r"came from NumPy or Python, not from a check of yours.*raise ValueError "
+                                           r"yourself, with a message that mentions '\(4, 3\)'.*broadcast"):
+        check_raises(unchecked, np.ones((4, 3)), np.ones((4, 2)), match=r"\(4, 3\)")
+    with pytest.raises(CheckFailure, match=r"raised ValueError as expected, but its message 'Y has shape \(4, 2\)' "
+                                           r"should mention '\(4, 3\)'"):
+        check_raises(checked, np.ones((4, 3)), np.ones((4, 2)), match=r"\(4, 3\)")
+
+
+def test_explain_turns_an_error_into_a_message_that_says_what_to_do():
+    """Does explain name the call, give the fix and keep the error's text, and let the course's own errors through?"""
+    with pytest.raises(CheckFailure, match=r"^dense\(X, W, b\) with X \(2, 3\) raised ValueError\. W is \(D, M\)\.\n"
+                                           r"  The error: matmul"):
+        with explain("dense(X, W, b) with X (2, 3)", "W is (D, M)."):
+            np.ones((2, 3)) @ np.ones((2, 3))
+    for passes in (CheckFailure("already a message"), NotImplementedError(), RuntimeError("withheld")):
+        with pytest.raises(type(passes)) as info:
+            with explain("f(x)", "fix it"):
+                raise passes
+        assert info.value is passes
+    with explain("f(x)", "fix it"):   # no error: nothing happens
+        pass
 
 
 def test_check_raises_lets_not_implemented_through():

@@ -208,7 +208,7 @@ def test_mistakes_lose_points_and_alternatives_keep_them(module, tmp_path):
             if failed and (not message or message.rstrip(": ") in ("AssertionError", "CheckFailure")):
                 problems.append(f"mistake {name!r}: the first failing cell {gid} says only {message!r}")
             report["mistakes"][name] = {"fails": sorted(failed & want if want else failed), "first": gid,
-                                        "message": (message or "")[:300]}
+                                        "message": (message or "")[:800]}
     out = ROOT / "build" / "variants"
     out.mkdir(parents=True, exist_ok=True)
     (out / f"{mod.LESSON}.json").write_text(json.dumps(report, indent=1))
