@@ -64,7 +64,7 @@ chromium:
 	fi
 
 test:
-	COURSE_NO_SKIPS=1 $(BIN)/python -m pytest -n $(WORKERS) --dist loadgroup
+	COURSE_NO_SKIPS=1 $(BIN)/python -m pytest -n $(WORKERS) --dist loadgroup --no-loadscope-reorder
 
 check: lint
 	$(BIN)/python -m pytest -m "not notebooks and not browser"

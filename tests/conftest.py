@@ -38,6 +38,29 @@ def live_processes(uids):
     return found
 
 
+# Longest groups first (`make test` runs with --no-loadscope-reorder, which keeps this order): xdist would
+# otherwise order groups by their number of tests, so the variant batches (one test each, minutes
+# each) came last and one worker ran the final ones while the other sat idle.
+FIRST = ("browser", "variants-", "grader-trusted-keras", "grader-batch", "grader-withhold", "grader-trusted")
+
+
+def _group(item):
+    marker = item.get_closest_marker("xdist_group")
+    return (marker.args[0] if marker.args else marker.kwargs.get("name", "")) if marker else ""
+
+
+def _rank(item):
+    group = _group(item)
+    rank = next((k for k, prefix in enumerate(FIRST) if group.startswith(prefix)), len(FIRST))
+    # The later lessons' variant batches are the longest (Keras models, LeNet-5): those first.
+    return (rank, tuple(-ord(c) for c in group) if group.startswith("variants-") else ())
+
+
+def pytest_collection_modifyitems(config, items):
+    """Put the longest groups first; a stable sort keeps every group's tests in their order."""
+    items.sort(key=_rank)
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     """Under `make test` (COURSE_NO_SKIPS=1: CI and every full run) a skipped test is a failed one.
