@@ -105,4 +105,5 @@ clean:
 # NumPy against Keras for every model of the course; the table goes to build/bench/ (see benchmarks/bench.py).
 bench:
 	$(BIN)/python benchmarks/bench.py $(if $(QUICK),--quick) --threads $(or $(BENCH_THREADS),1) \
+		$(if $(BENCH_WORKERS),--workers $(BENCH_WORKERS)) \
 		$(if $(BENCH_KERAS),--keras $(BENCH_KERAS)) $(if $(BENCH_BLAS),--blas-coretype $(BENCH_BLAS))

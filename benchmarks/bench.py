@@ -5,7 +5,8 @@ Usage (from the project root)::
     make bench                       # full mode: every model, its default number of epochs
     make bench QUICK=1               # a smoke test: a few batches per model (the test suite runs it)
     .venv/bin/python benchmarks/bench.py --models two_layer,lstm --epochs 5 --threads 1
-    make bench BENCH_THREADS=2                 # NumPy with two BLAS threads (Keras at equal threads: 2)
+    make bench BENCH_WORKERS=1                 # NumPy in one process (default: 2 processes sharing each batch)
+    make bench BENCH_THREADS=2                 # two BLAS threads in each NumPy process
     make bench BENCH_BLAS=auto                 # OpenBLAS's own kernels for this CPU, whatever OPENBLAS_CORETYPE says
 
 For each model (the two-layer MLP of lesson 07, the deep MLP of lesson 08, LeNet-5 of lesson 09 and
@@ -13,15 +14,17 @@ the LSTM of lesson 10), one ``*_vs_keras.py`` benchmark trains the NumPy version
 variants, alternating epoch by epoch (``benchmarks/interleaved.py``): Keras as installed with
 TensorFlow's default threads (one per core), with ``TF_ENABLE_ONEDNN_OPTS=1`` (default threads), and
 as installed at **equal threads**, with as many TensorFlow threads (intra-op and inter-op) as NumPy
-has BLAS threads (``installed:1`` by default). The models run one after the other; within a model
+has BLAS threads in all its processes (``installed:2`` by default). NumPy uses the cores as
+TensorFlow does, all of them: every batch is split across ``--workers`` processes (two by default,
+``course.nn.parallel.DataParallel``), each with one BLAS thread. The models run one after the other; within a model
 every side sees the same machine load.
 
 The table gives, per model and side: the first epoch apart, min and median seconds of the other epochs,
 the NumPy/Keras ratio of the medians, test accuracy, the threads in use, the load average during that
 model's run, and the **arithmetic floor**: the epoch's floating-point work (a training step counted as
 three forward passes) at this machine's measured single-precision matrix-product rate, with NumPy's
-BLAS threads. An epoch near its floor has little left to gain; far above it, the time goes elsewhere
-(memory traffic, Python, small products).
+BLAS threads, times the number of NumPy processes. An epoch near its floor has little left to gain;
+far above it, the time goes elsewhere (memory traffic, Python, small products).
 
 Read the ratios, not the seconds: on a shared machine absolute times move with the load, while the
 two sides of one interleaved run move together. Under a heavy load (more runnable threads than
@@ -80,7 +83,8 @@ def run_model(model, args, workdir):
     """Run one model's interleaved benchmark; returns its JSON report."""
     bench, module, options = BENCHMARKS[model]
     report_file = Path(workdir) / f"{model}.json"
-    argv = options + ["--threads", str(args.threads), "--keras", args.keras, "--json", str(report_file)]
+    argv = options + ["--threads", str(args.threads), "--workers", str(args.workers), "--keras", args.keras,
+                      "--json", str(report_file)]
     argv += ["--quick"] if args.quick else []
     argv += ["--epochs", str(args.epochs)] if args.epochs else []
     print(f"\n=== {model} " + "=" * (70 - len(model)), flush=True)
@@ -94,7 +98,8 @@ def table_rows(model, report, rate):
     """The rows of one model's report, with the floor and the mean load of its run."""
     floor = None
     if report.get("flops_per_sample"):
-        floor = 3 * report["flops_per_sample"] * report["num_train"] / rate
+        # the processes of a DataParallel NumPy side each run at the measured rate, on their own core
+        floor = 3 * report["flops_per_sample"] * report["num_train"] / (rate * report.get("workers", 1))
     load = float(np.mean(report["loads"]))
     return [{"model": model, **{k: row.get(k) for k in ("side", "epochs", "first", "min", "median", "ratio",
                                                          "cpu", "cpu_ratio", "test_acc", "threads")},
@@ -163,15 +168,22 @@ def parse_args(argv=None):
                         help="Keras variants, e.g. installed,onednn,installed:1 (default: installed, onednn and "
                              "installed at NumPy's thread count, or $BENCH_KERAS)")
     parser.add_argument("--threads", type=int, default=int(os.environ.get("BENCH_THREADS", 1)),
-                        help="BLAS threads of the NumPy side (default 1, or $BENCH_THREADS)")
+                        help="BLAS threads of each NumPy process (default 1, or $BENCH_THREADS)")
+    parser.add_argument("--workers", type=int, default=int(os.environ.get("BENCH_WORKERS", 0)) or None,
+                        help="NumPy processes sharing every batch (course.nn.parallel.DataParallel; default: "
+                             "2, or 1 on a one-core machine, or $BENCH_WORKERS)")
     parser.add_argument("--blas-coretype", default=os.environ.get("BENCH_BLAS") or None,
                         help="OpenBLAS kernels of the NumPy side (Haswell, SkylakeX, auto: OpenBLAS's choice); "
                              "default: OPENBLAS_CORETYPE as the environment has it (or $BENCH_BLAS)")
     parser.add_argument("--quick", action="store_true", help="a smoke test: a few batches per model")
     parser.add_argument("--out", type=Path, default=OUT, help=f"where the table goes (default {OUT})")
     args = parser.parse_args(argv)
+    if args.workers is None:
+        args.workers = min(2, os.cpu_count() or 1)
+    if args.workers < 1 or args.threads < 1:
+        parser.error("--workers and --threads must be at least 1")
     if args.keras is None:
-        args.keras = f"installed,onednn,installed:{args.threads}"
+        args.keras = f"installed,onednn,installed:{args.threads * args.workers}"
     args.model_list = [m for m in args.models.split(",") if m]
     unknown = sorted(set(args.model_list) - set(BENCHMARKS))
     if unknown or not args.model_list:
@@ -193,9 +205,10 @@ def main(argv=None):
             rows += table_rows(model, run_model(model, args, workdir), rate)
     mode = "quick mode (a few batches: the figures mean nothing)" if args.quick else "full mode"
     threads = f"{args.threads} BLAS thread{'s' if args.threads != 1 else ''}"
+    processes = f"{args.workers} process{'es' if args.workers != 1 else ''} sharing each batch"
     header = (f"NumPy against Keras, {mode}; {os.cpu_count()} CPUs, load average {start_load:.2f} at the start; "
-              f"sgemm {rate / 1e9:.1f} GFLOP/s with {threads} (the floor's rate); NumPy: "
-              f"{interleaved.blas_settings()}; Keras variants: {args.keras}.")
+              f"sgemm {rate / 1e9:.1f} GFLOP/s with {threads} (the floor's rate, for one process); NumPy: "
+              f"{processes}, each {interleaved.blas_settings()}; Keras variants: {args.keras}.")
     write_outputs(rows, header, args.out)
     print("\n" + (args.out / "bench.md").read_text())
     print(f"written: {args.out / 'bench.csv'}, {args.out / 'bench.md'}, {args.out / 'ratios.png'}")

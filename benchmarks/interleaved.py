@@ -25,8 +25,11 @@ to a temporary ``.npz`` and copied into Keras), float32, Adam (beta1 0.9, beta2 
 with a learning rate following half a cosine from 2e-3 to 2e-5 over the epochs (set once per
 epoch). The test accuracy is measured once at the end, on the 10,000 test images.
 
-**Threads.** NumPy runs with one BLAS thread (``--threads``): for these small matrices, and on a
-shared machine, more threads wait for each other more than they compute. TensorFlow keeps its own
+**Threads and processes.** NumPy runs with one BLAS thread (``--threads``): for these small
+matrices, and on a shared machine, more threads wait for each other more than they compute. To use
+several cores, as TensorFlow does, the NumPy side splits every batch across ``--workers`` processes
+(``course.nn.parallel.DataParallel``: each computes the gradients of its share, one BLAS thread
+each); its CPU seconds then count every process. TensorFlow keeps its own
 defaults (intra-op and inter-op parallelism 0: one thread per core) unless a variant names a thread
 count: ``installed:1`` is Keras as installed with intra-op and inter-op parallelism 1, the same
 number of threads as NumPy's one BLAS thread (``installed:2`` with ``--threads 2``). That is the
@@ -58,6 +61,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))   # the scripts run from anywhere in the repo
 
 from course.data import load_fashion_mnist  # noqa: E402
+from course.nn.parallel import DataParallel  # noqa: E402
 from course.nn.schedules import CosineDecay  # noqa: E402
 from course.nn.train import fit, split_validation  # noqa: E402
 
@@ -294,13 +298,14 @@ def summary_rows(numpy_side, numpy_seconds, numpy_acc, workers, blas, numpy_cpu=
 
 
 def print_table(rows):
-    print(f"\n{'':38s} {'epochs':>6s} {'first s':>8s} {'min s':>7s} {'median s':>9s} {'test acc':>9s} "
+    width = max(38, *(len(r["side"]) for r in rows))
+    print(f"\n{'':{width}s} {'epochs':>6s} {'first s':>8s} {'min s':>7s} {'median s':>9s} {'test acc':>9s} "
           f"{'NumPy/this':>11s} {'CPU s':>7s} {'CPU NumPy/this':>15s}  threads")
     for r in rows:
         ratio = "" if r["ratio"] is None else f"{r['ratio']:.2f}"
         cpu = "" if r.get("cpu") is None else f"{r['cpu']:.2f}"
         cpu_ratio = "" if r.get("cpu_ratio") is None else f"{r['cpu_ratio']:.2f}"
-        print(f"{r['side']:38s} {r['epochs']:6d} {r['first']:8.2f} {r['min']:7.2f} {r['median']:9.2f} "
+        print(f"{r['side']:{width}s} {r['epochs']:6d} {r['first']:8.2f} {r['min']:7.2f} {r['median']:9.2f} "
               f"{r['test_acc']:9.2%} {ratio:>11s} {cpu:>7s} {cpu_ratio:>15s}  {r['threads']}")
 
 
@@ -315,7 +320,10 @@ def parse_args(bench, doc, argv):
     parser.add_argument("--keras", default="installed,onednn",
                         help=f"comma-separated Keras variants: {', '.join(VARIANTS)}, each optionally with :N, "
                              "N TensorFlow threads, e.g. installed:1 (default installed,onednn)")
-    parser.add_argument("--threads", type=int, default=1, help="BLAS threads of the NumPy side (1)")
+    parser.add_argument("--threads", type=int, default=1, help="BLAS threads of each NumPy process (1)")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="processes of the NumPy side, each with its share of every batch "
+                             "(course.nn.parallel.DataParallel; default 1)")
     parser.add_argument("--blas-coretype", default=None,
                         help="OpenBLAS kernels of the NumPy side: a core type (Haswell: AVX2, SkylakeX: AVX-512) "
                              "or auto (OpenBLAS detects the CPU); default: OPENBLAS_CORETYPE as the environment has it")
@@ -339,6 +347,8 @@ def parse_args(bench, doc, argv):
             parser.error(str(error))
     if not variants:
         parser.error(f"no Keras variant; choose from {', '.join(VARIANTS)}")
+    if args.workers < 1 or args.threads < 1:
+        parser.error("--workers and --threads must be at least 1")
     if args.epochs < 3 and not args.worker:
         parser.error("--epochs must be at least 3 (the first epoch is reported apart, min and median of the rest)")
     args.variants = variants
@@ -375,6 +385,8 @@ def main(bench, script, doc, argv=None):
         shape = tuple(bench.numpy_input_shape)
         split.X_train, split.X_val, X_test = (X.reshape(-1, *shape) for X in (split.X_train, split.X_val, X_test))
     model = bench.numpy_model(args)
+    if args.workers > 1:               # the batch split across processes; the model's params stay its own
+        model = DataParallel(model, workers=args.workers, seed=args.seed)
     weights = Path(os.environ.get("TMPDIR", "/tmp")) / f"{bench.name}_vs_keras_{os.getpid()}.npz"
     np.savez(weights, **model.params)          # the initial weights, for every side
     loads = [os.getloadavg()[0]]
@@ -404,10 +416,13 @@ def main(bench, script, doc, argv=None):
     finally:
         for w in workers:
             w.stop()
+        if isinstance(model, DataParallel):
+            model.close()
         weights.unlink(missing_ok=True)
     numpy_acc = model.evaluate(X_test, y_test)[1]
-    rows = summary_rows(bench.numpy_side, history["seconds"], numpy_acc, workers, blas_settings(),
-                        history["cpu_seconds"])
+    numpy_side = bench.numpy_side + (f", {args.workers} processes" if args.workers > 1 else "")
+    numpy_threads = blas_settings() + (f" in each of {args.workers} processes" if args.workers > 1 else "")
+    rows = summary_rows(numpy_side, history["seconds"], numpy_acc, workers, numpy_threads, history["cpu_seconds"])
     print_table(rows)
     print(f"\nload average (1 min) during the run: min {min(loads):.2f}, max {max(loads):.2f}, "
           f"mean {np.mean(loads):.2f} on {os.cpu_count()} CPUs")

@@ -13,7 +13,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 KERAS_SIDES = ["Keras as installed", "Keras, TF_ENABLE_ONEDNN_OPTS=1"]
-EQUAL_THREADS = "Keras as installed, 1 thread"      # bench.py's third variant: TensorFlow at NumPy's thread count
+EQUAL_THREADS = "Keras as installed, 2 threads"     # bench.py's third variant: TensorFlow at NumPy's thread count
 
 
 def run(*args, timeout=900):
@@ -25,25 +25,29 @@ NUMPY_SIDES = {"two_layer": "NumPy (course.nn.mlp two_layer, float32)", "deep": 
 
 
 def test_make_bench_quick_writes_one_table_for_every_model(tmp_path):
-    """Does `make bench QUICK=1` (benchmarks/bench.py --quick) train every model's NumPy and the three Keras
-    variants (as installed, oneDNN, as installed at NumPy's one thread) interleaved, and write one table (CSV,
-    Markdown, a bar chart) with the first epoch, min and median, the ratio, test accuracy, the floor, threads and
-    load for each? The shape of the table is checked, never its speed."""
-    result = run("benchmarks/bench.py", "--quick", "--out", str(tmp_path), timeout=1200)
+    """Does `make bench QUICK=1` (benchmarks/bench.py --quick) train every model's NumPy side (two processes
+    sharing each batch, one BLAS thread each) and the three Keras variants (as installed, oneDNN, as installed at
+    NumPy's two threads) interleaved, and write one table (CSV, Markdown, a bar chart) with the first epoch, min
+    and median, the ratio, test accuracy, the floor, threads and load for each? The shape of the table is
+    checked, never its speed."""
+    result = run("benchmarks/bench.py", "--quick", "--workers", "2", "--out", str(tmp_path), timeout=1200)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     with open(tmp_path / "bench.csv") as f:
         rows = list(csv.DictReader(f))
-    assert [(r["model"], r["side"]) for r in rows] == [(m, side) for m in NUMPY_SIDES
-                                                       for side in (NUMPY_SIDES[m], *KERAS_SIDES, EQUAL_THREADS)]
+    sides = [(m, side) for m in NUMPY_SIDES for side in (NUMPY_SIDES[m] + ", 2 processes", *KERAS_SIDES, EQUAL_THREADS)]
+    assert [(r["model"], r["side"]) for r in rows] == sides
     for r in rows:
         assert r["epochs"] == "3" and 0 < float(r["min"]) <= float(r["median"]) and float(r["first"]) > 0, r
         assert 0.0 <= float(r["test_acc"]) <= 1.0 and float(r["floor"]) > 0 and float(r["load"]) >= 0, r
         assert (r["ratio"] == "") == r["side"].startswith("NumPy"), r
-        assert ("thread" if r["side"].startswith("NumPy") else "oneDNN") in r["threads"], r
+        assert ("1 thread" if r["side"].startswith("NumPy") else "oneDNN") in r["threads"], r
+        if r["side"].startswith("NumPy"):
+            assert "in each of 2 processes" in r["threads"], r
         if r["side"] == EQUAL_THREADS:
-            assert "intra-op 1, inter-op 1" in r["threads"], r
+            assert "intra-op 2, inter-op 2" in r["threads"], r
     markdown = (tmp_path / "bench.md").read_text().splitlines()
-    assert "sgemm" in markdown[0] and "load average" in markdown[0] and "installed:1" in markdown[0]
+    assert "sgemm" in markdown[0] and "load average" in markdown[0] and "installed:2" in markdown[0]
+    assert "2 processes sharing each batch" in markdown[0]
     assert len([line for line in markdown if line.startswith("| ")]) == 1 + 4 * 4   # the header, a row per side
     assert (tmp_path / "ratios.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     # While it runs, each model prints one line per epoch with a time for every side and the load.

@@ -22,6 +22,7 @@ Where things go (one idea per module; every layer follows one contract,
     model.py        layer objects, Sequential, FunctionModel, Augmented, the mlp / two_layer_net / lenet5 /
                     lstm_classifier / char_language_model presets
     train.py        split_validation and the one training loop, fit(model, data, ...)
+    parallel.py     DataParallel(model, workers): each batch split across processes, gradients averaged
     schedules.py    learning-rate schedules (Constant, ExponentialDecay, StepDecay, CosineDecay)
     io.py           save_params / load_params (.npz)
     references.py   which graded notebook function each of these is the reference of

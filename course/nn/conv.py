@@ -27,7 +27,10 @@ Speed tricks kept here, all measured on LeNet-5 (see ``benchmarks/lenet5_vs_kera
 stays float32; the batch goes through in chunks of a few images whose patch matrix (about
 ``CHUNK_BYTES``) is multiplied while it is still in the cache, and the backward pass builds it again
 from the small padded input rather than keep a whole batch's (10 MB for LeNet-5: the products on it
-ran at half speed, and a training step took 17 ms instead of 12); a ``workspace`` (a
+ran at half speed), and at most ``CHUNK_COLUMNS``
+columns, because products with few filters slow down on wide matrices (LeNet-5's step went from 19
+to 12.5 ms with that cap, the single-copy im2col below and the faster form of the ``dW`` product);
+the patch matrix of a chunk is one copy from one strided view of the whole batch; a ``workspace`` (a
 :class:`Workspace`) reuses the temporary arrays, the output and the input gradient from one training
 step to the next instead of asking the system for fresh pages (every fresh array of a few megabytes
 costs page faults: the layers of LeNet-5 lost a fifth of their time to them); ``need_dX=False`` skips
@@ -217,6 +220,11 @@ class Workspace:
 
 
 CHUNK_BYTES = 2 << 20   # patch-matrix bytes per chunk of images (see conv_forward)
+# Columns per chunk: OpenBLAS's products with few rows (LeNet-5's first layer: (6, 25) filters) ran
+# three to five times slower once the patch matrix had more than about 5,000 columns (float32, one
+# thread, measured at 6 x 25 x 896 n for n = 2 ... 24 images); 4,096 keeps that layer at 4 images per
+# chunk and leaves the second one (140 columns per image) to CHUNK_BYTES.
+CHUNK_COLUMNS = 4096
 
 
 def _chunks(N, chunk):
@@ -259,25 +267,34 @@ def _patch_views(flat, image, i, j, stride, OH, OW, Wp, Q):
 
 def _chunk_size(N, rows, Q, itemsize):
     """Images per chunk: enough that a chunk's patch matrix (``rows`` x ``chunk Q``) is about
-    CHUNK_BYTES, so that it is still in the cache when the product reads it."""
-    return max(1, min(N, CHUNK_BYTES // max(1, rows * Q * itemsize)))
+    CHUNK_BYTES, so that it is still in the cache when the product reads it, and at most about
+    CHUNK_COLUMNS columns."""
+    by_bytes = CHUNK_BYTES // max(1, rows * Q * itemsize)
+    return max(1, min(N, by_bytes, CHUNK_COLUMNS // max(1, Q)))
 
 
-def _im2col_chunk(flat, image, n0, n1, geometry, stride, workspace, dtype):
-    """The patch matrix (C KH KW, (n1 - n0) Q) of images n0:n1: a loop over the kernel offsets."""
+def _patch_source(flat, geometry, stride):
+    """At stride 1, one (C, KH, KW, N, Q) view of ``flat`` that holds every patch matrix: entry
+    (c, i, j, n, q) is ``flat[c, n, i Wp + j + q]``. Built once per call (``as_strided`` costs a few
+    microseconds of Python, which a loop over chunks and kernel rows would pay a hundred times); None
+    at a larger stride."""
+    if stride != 1:
+        return None
+    N, C, H, Wd, KH, KW, OH, OW, Hp, Wp, Ww, length = geometry
+    s0, s1, s2 = flat.strides
+    return as_strided(flat, shape=(C, KH, KW, N, OH * Ww), strides=(s0, Wp * s2, s2, s1, s2))
+
+
+def _im2col_chunk(flat, image, source, n0, n1, geometry, stride, workspace, dtype):
+    """The patch matrix (C KH KW, (n1 - n0) Q) of images n0:n1: one copy at stride 1 (from
+    :func:`_patch_source`), else a loop over the kernel offsets."""
     N, C, H, Wd, KH, KW, OH, OW, Hp, Wp, Ww, length = geometry
     Q = OH * Ww
     cols = _new(workspace, "cols", (C, KH, KW, n1 - n0, Q), dtype)
-    part, image_part = flat[:, n0:n1], image[:, n0:n1]
-    if stride == 1:
-        # the KW offsets of one kernel row are shifts by 0, 1, ..., KW - 1: one strided view holds
-        # them all, so each kernel row is one copy (fewer, larger copies: Python's overhead per call
-        # is what small chunks pay for)
-        s0, s1, s2 = part.strides
-        for i in range(KH):
-            rows = as_strided(part[:, :, i * Wp:], shape=(C, KW, n1 - n0, Q), strides=(s0, s2, s1, s2))
-            cols[:, i] = rows
+    if source is not None:
+        np.copyto(cols, source[:, :, :, n0:n1])
     else:
+        part, image_part = flat[:, n0:n1], image[:, n0:n1]
         for i in range(KH):
             for j in range(KW):
                 cols[:, i, j].reshape(C, n1 - n0, OH, Ww)[...] = (
@@ -326,8 +343,9 @@ def conv_forward(X, W, b, stride=1, pad=0, workspace=None):
     # (pooling was 3x slower on it).
     out = _new(workspace, "out", (N, F, OH, OW), dtype)
     chunk = _chunk_size(N, C * KH * KW, Q, np.dtype(dtype).itemsize)
+    source = _patch_source(flat, geometry, stride)
     for n0, n1 in _chunks(N, chunk):
-        cols2d = _im2col_chunk(flat, image, n0, n1, geometry, stride, workspace, dtype)
+        cols2d = _im2col_chunk(flat, image, source, n0, n1, geometry, stride, workspace, dtype)
         wide = _new(workspace, "wide", (F, (n1 - n0) * Q), dtype)
         np.matmul(W2d, cols2d, out=wide)
         # the OW valid columns of each output row, back to (n, F, OH, OW), adding the bias on the way
@@ -366,14 +384,17 @@ def conv_backward(dout, cache, need_dX=True):
         dimage = _image_view(dflat, Hp, Wp)
 
     dW = np.zeros((F, C * KH * KW), dtype=dtype)
+    source = _patch_source(flat, geometry, stride)
     for n0, n1 in _chunks(N, chunk):
-        cols2d = _im2col_chunk(flat, image, n0, n1, geometry, stride, workspace, dtype)
+        cols2d = _im2col_chunk(flat, image, source, n0, n1, geometry, stride, workspace, dtype)
         # dout in the layout of the product, zeros in the dropped columns: they then add nothing to
         # dW and nothing to dX. Those columns are zeroed when the array is created, never written.
         dwide = _new(workspace, "dwide", (F, n1 - n0, OH, Ww), dtype, zero=True)
         dwide[:, :, :, :OW] = dout[n0:n1].transpose(1, 0, 2, 3)
         dwide2d = dwide.reshape(F, (n1 - n0) * Q)
-        dW += dwide2d @ cols2d.T
+        # (cols dout^T)^T rather than dout cols^T: the same product, but OpenBLAS ran this form of it
+        # 1.6-1.8 times faster for both layers of LeNet-5 (float32, one thread)
+        dW += (cols2d @ dwide2d.T).T
         if not need_dX:
             continue
         dcols = _new(workspace, "dcols", (C * KH * KW, (n1 - n0) * Q), dtype)
