@@ -126,7 +126,37 @@ def test_an_error_in_a_worker_reaches_the_caller():
         with pytest.raises(RuntimeError, match="a DataParallel worker failed on its share"):
             parallel.loss(X, y)
         y[5] = 1
-        assert np.isfinite(parallel.loss(X, y)[0])               # the worker is still there
+        assert np.isfinite(parallel.loss(X, y)[0])               # the workers start again
+
+
+def test_an_error_here_leaves_no_stale_reply_for_the_next_step():
+    """A bad label in this process's share (the first): the worker still answers for its share. Does the next
+    step get its own workers' answers, not that leftover one?"""
+    X, y = batch(6, 10, classes=3)
+    serial = mlp([10, 4, 3], np.random.default_rng(0))
+    with DataParallel(mlp([10, 4, 3], np.random.default_rng(0))) as parallel:
+        bad = y.copy()
+        bad[0] = 7
+        with pytest.raises(ValueError, match="labels must lie"):
+            parallel.loss(X, bad)
+        X2, y2 = batch(6, 10, classes=3, seed=1)
+        assert_same_loss_and_grads(serial, parallel, X2, y2)
+
+
+def test_new_parameter_dtypes_restart_the_workers():
+    """Parameters changed from float64 to float32 (or reshaped): are the workers' buffers made again, instead
+    of casting the new values into the old ones?"""
+    X, y = batch(8, 10, classes=3)
+    serial = mlp([10, 4, 3], np.random.default_rng(0))
+    with DataParallel(mlp([10, 4, 3], np.random.default_rng(0))) as parallel:
+        parallel.loss(X, y)
+        for model in (serial, parallel):
+            for name in model.params:
+                model.params[name] = model.params[name].astype(np.float32)
+        _, grads = parallel.loss(X.astype(np.float32), y)
+        assert all(g.dtype == np.float32 for g in grads.values())
+        assert all(parallel._shared[0][f"param:{name}"].dtype == np.float32 for name in grads)   # the worker's copy
+        assert_same_loss_and_grads(serial, parallel, X.astype(np.float32), y, rtol=1e-5, atol=1e-6)
 
 
 def test_a_killed_worker_is_reported_and_started_again():

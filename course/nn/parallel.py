@@ -127,7 +127,7 @@ class DataParallel(Classifier):
             raise RuntimeError("DataParallel starts its workers with fork, which this system does not have; "
                                "use workers=1")
         self.model, self.workers, self.seed = model, int(workers), int(seed)
-        self._procs, self._conns, self._shared, self._capacity = [], [], [], 0
+        self._procs, self._conns, self._shared, self._capacity, self._layout = [], [], [], 0, None
         self.worker_cpu_seconds = 0.0       # CPU time of the other workers, for fit's "cpu_seconds"
         self._worker_cpu = []
 
@@ -168,11 +168,21 @@ class DataParallel(Classifier):
             return self.model.loss(X, y)
         bounds = [k * N // self.workers for k in range(self.workers + 1)]   # sizes differ by at most one
         share = max(hi - lo for lo, hi in zip(bounds, bounds[1:]))
-        if (share > self._capacity or getattr(self, "_pid", None) != os.getpid()
-                or self._shared and (self._shared[0]["X"].shape[1:] != X.shape[1:]
-                                     or self._shared[0]["X"].dtype != X.dtype
-                                     or self._shared[0]["y"].dtype != y.dtype)):
+        layout = (X.shape[1:], X.dtype, y.shape[1:], y.dtype,
+                  tuple((name, np.shape(value), np.asarray(value).dtype) for name, value in self.params.items()))
+        if share > self._capacity or getattr(self, "_pid", None) != os.getpid() or layout != self._layout:
             self._start(share, X, y)
+            self._layout = layout
+        try:
+            return self._step(X, y, bounds)
+        except BaseException:
+            # An error or an interrupt (Jupyter's stop button) in the middle of a step: a worker may still
+            # owe its reply, which the next step would read as its own. Stop them; the next step restarts.
+            self.close()
+            raise
+
+    def _step(self, X, y, bounds):
+        N = len(X)
         for k, (conn, shared) in enumerate(zip(self._conns, self._shared), start=1):
             lo, hi = bounds[k], bounds[k + 1]
             for name, value in self.params.items():
