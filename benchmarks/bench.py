@@ -16,8 +16,8 @@ TensorFlow's default threads (one per core), with ``TF_ENABLE_ONEDNN_OPTS=1`` (d
 as installed at **equal threads**, with as many TensorFlow threads (intra-op and inter-op) as NumPy
 has BLAS threads in all its processes (``installed:2`` by default). NumPy uses the cores as
 TensorFlow does, all of them: every batch is split across ``--workers`` processes (two by default,
-``course.nn.parallel.DataParallel``), each with one BLAS thread. The models run one after the other; within a model
-every side sees the same machine load.
+``course.nn.parallel.DataParallel``), each with one BLAS thread. The models run one after the other;
+within a model every side sees the same machine load.
 
 The table gives, per model and side: the first epoch apart, min and median seconds of the other epochs,
 the NumPy/Keras ratio of the medians, test accuracy, the threads in use, the load average during that

@@ -29,10 +29,10 @@ epoch). The test accuracy is measured once at the end, on the 10,000 test images
 matrices, and on a shared machine, more threads wait for each other more than they compute. To use
 several cores, as TensorFlow does, the NumPy side splits every batch across ``--workers`` processes
 (``course.nn.parallel.DataParallel``: each computes the gradients of its share, one BLAS thread
-each); its CPU seconds then count every process. TensorFlow keeps its own
-defaults (intra-op and inter-op parallelism 0: one thread per core) unless a variant names a thread
-count: ``installed:1`` is Keras as installed with intra-op and inter-op parallelism 1, the same
-number of threads as NumPy's one BLAS thread (``installed:2`` with ``--threads 2``). That is the
+each); its CPU seconds then count every process. TensorFlow keeps its own defaults (intra-op and
+inter-op parallelism 0: one thread per core) unless a variant names a thread count: ``installed:1``
+is Keras as installed with intra-op and inter-op parallelism 1, the same number of threads as
+NumPy's one BLAS thread in one process (``installed:2`` with ``--threads 2`` or ``--workers 2``). That is the
 comparison at equal threads; the default one gives TensorFlow every core, and on a loaded machine
 two threads also get twice the scheduler's share. The table prints the settings of every side,
 NumPy's BLAS with its kernel type: ``OPENBLAS_CORETYPE``, when the environment sets it, decides

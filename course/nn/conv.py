@@ -23,18 +23,21 @@ flattened images. The price is ``KW - 1`` extra columns per output row, computed
 more products for LeNet-5's first layer); the gain is that im2col and col2im copy and add long
 contiguous runs (896 values) instead of short image rows.
 
-Speed tricks kept here, all measured on LeNet-5 (see ``benchmarks/lenet5_vs_keras.py``): float32
-stays float32; the batch goes through in chunks of a few images whose patch matrix (about
-``CHUNK_BYTES``) is multiplied while it is still in the cache, and the backward pass builds it again
-from the small padded input rather than keep a whole batch's (10 MB for LeNet-5: the products on it
-ran at half speed), and at most ``CHUNK_COLUMNS``
-columns, because products with few filters slow down on wide matrices (LeNet-5's step went from 19
-to 12.5 ms with that cap, the single-copy im2col below and the faster form of the ``dW`` product);
-the patch matrix of a chunk is one copy from one strided view of the whole batch; a ``workspace`` (a
-:class:`Workspace`) reuses the temporary arrays, the output and the input gradient from one training
-step to the next instead of asking the system for fresh pages (every fresh array of a few megabytes
-costs page faults: the layers of LeNet-5 lost a fifth of their time to them); ``need_dX=False`` skips
-the input gradient of the first layer (nobody needs the gradient of the data).
+Speed tricks kept here, all measured on LeNet-5 (see ``benchmarks/lenet5_vs_keras.py``):
+
+- float32 stays float32;
+- the batch goes through in chunks of a few images whose patch matrix is multiplied while it is
+  still in the cache: about ``CHUNK_BYTES`` (a whole batch's is 10 MB for LeNet-5, and the products
+  on it ran at half speed) and at most ``CHUNK_COLUMNS`` columns (products with few filters slow
+  down on wide matrices); the backward pass builds the chunks again from the small padded input;
+- a chunk's patch matrix is one copy from one strided view of the whole batch;
+- the weight gradient's product is computed in the form OpenBLAS runs fastest (see conv_backward);
+  with the column cap and the one-copy im2col, LeNet-5's step went from 19 to 12.5 ms;
+- a ``workspace`` (a :class:`Workspace`) reuses the temporary arrays, the output and the input
+  gradient from one training step to the next instead of asking the system for fresh pages (every
+  fresh array of a few megabytes costs page faults: the layers of LeNet-5 lost a fifth of their time
+  to them);
+- ``need_dX=False`` skips the input gradient of the first layer (nobody needs the gradient of the data).
 """
 
 from __future__ import annotations
